@@ -1,0 +1,29 @@
+"""The one exception tree of Agent Beacon: expected failures users can act on.
+
+Bugs raise ordinary Python exceptions; everything a user can fix (bad config, unusable
+path, unsupported destination) is a `BeaconError` with a message naming what to fix.
+"""
+
+from __future__ import annotations
+
+
+class BeaconError(Exception):
+    """Base of every expected, user-facing failure; the CLI prints it without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(BeaconError):
+    """A configuration value is missing or invalid; the message names the key."""
+
+    exit_code = 2
+
+
+class UsageError(BeaconError):
+    """The command line asks for something unsupported."""
+
+    exit_code = 2
+
+
+class StorageError(BeaconError):
+    """A log or state path cannot be created, locked or written."""
