@@ -1,0 +1,49 @@
+"""Cross-path dedupe: the same tool call seen over OTLP and over a hook is marked, not lost.
+
+Both events are kept (each path carries fields the other lacks); the later one gets
+`event.duplicate_of` naming the first one's `event.id`, so downstream counts can filter
+on it. The key is session id + tool call id + action, remembered for a bounded window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from beacon.schema.event import Event
+
+_MAX_KEYS = 65536
+
+
+class Dedupe:
+    """Pipeline processor: mark repeats of a tool call that arrive on another ingest path."""
+
+    def __init__(self, window_seconds: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window_seconds
+        self.clock = clock
+        self.seen: OrderedDict[tuple[str, str, str], tuple[float, str, str]] = OrderedDict()
+        self.marked = 0
+
+    def __call__(self, event: Event) -> Event:
+        call_id = (event.get("gen_ai") or {}).get("tool", {}).get("call", {}).get("id")
+        session_id = (event.get("session") or {}).get("id")
+        if not call_id or not session_id or not isinstance(call_id, str):
+            return event
+        meta = event["event"]
+        key = (session_id, call_id, meta.get("action", ""))
+        now = self.clock()
+        source = meta.get("source", "")
+        first = self.seen.get(key)
+        if first is not None and now - first[0] <= self.window and first[2] != source:
+            meta["duplicate_of"] = first[1]
+            self.marked += 1
+            return event
+        self.seen[key] = (now, meta.get("id", ""), source)
+        self.seen.move_to_end(key)
+        while len(self.seen) > _MAX_KEYS or (
+            self.seen and now - next(iter(self.seen.values()))[0] > self.window
+        ):
+            self.seen.popitem(last=False)
+        return event

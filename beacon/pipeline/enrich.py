@@ -1,0 +1,69 @@
+"""Enrichment: fill what every event needs and no mapper should have to know.
+
+Adds `event.id` and `event.created`, the endpoint (hostname, OS, Beacon version), the
+local user and the origin, and infers `event.category`; values a mapper set are kept.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sys
+
+from beacon._version import __version__
+from beacon.schema.actions import category_of
+from beacon.schema.event import Event, new_event_id, now_timestamp
+
+
+def _os_name() -> str:
+    """Upstream uses Go's GOOS names."""
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "darwin"
+    if sys.platform in ("win32", "cygwin"):
+        return "windows"
+    return sys.platform
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or os.environ.get("USERNAME") or ""
+
+
+class Enrich:
+    """Pipeline processor: stamp id, ingest time, endpoint, user and origin."""
+
+    def __init__(self, hostname: str = "", origin: str = "local") -> None:
+        self.endpoint = {
+            "hostname": hostname or socket.gethostname(),
+            "os": _os_name(),
+            "agent_version": __version__,
+        }
+        self.user = {"name": _user_name()}
+        self.origin = origin
+
+    def __call__(self, event: Event) -> Event:
+        meta = event.setdefault("event", {})
+        if "id" not in meta:
+            meta["id"] = new_event_id()
+        if "created" not in meta:
+            meta["created"] = now_timestamp()
+        if "category" not in meta and "action" in meta:
+            meta["category"] = category_of(meta["action"])
+        meta.setdefault("kind", "agent_runtime")
+        endpoint = event.get("endpoint")
+        if endpoint is None:
+            event["endpoint"] = dict(self.endpoint)
+        else:
+            for key, value in self.endpoint.items():
+                endpoint.setdefault(key, value)
+        if "user" not in event and self.user["name"]:
+            event["user"] = dict(self.user)
+        event.setdefault("origin", self.origin)
+        if "timestamp" not in event:
+            event["timestamp"] = meta["created"]
+        return event

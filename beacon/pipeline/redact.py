@@ -1,0 +1,276 @@
+"""Secret redaction over every string of an event, before truncation and before any write.
+
+Rules cover credentials in assignments, headers, URLs and the token formats of the
+common providers. Redaction is idempotent: the marker `[REDACTED]` never matches a rule.
+A prefilter scans the event's serialized JSON once; only events that contain a rule's
+trigger text are walked string by string, which keeps the common clean event cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from beacon.schema.event import Event
+
+MARKER = "[REDACTED]"
+_NOT_MARKER = r"(?!\[REDACTED)"
+
+# Names whose value is a secret: in `key=value`, `"key": "value"`, `--key value` and dict keys.
+_SECRET_WORDS = (
+    r"password|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key"
+    r"|private[_\-]?key|signing[_\-]?key|encryption[_\-]?key|master[_\-]?key"
+    r"|client[_\-]?secret|credentials?|session[_\-]?key|account[_\-]?key|sharedaccesskey"
+    r"|connection[_\-]?string|auth[_\-]?token|cookie"
+)
+
+# Dict keys whose string value is a secret, whatever it looks like (`{"password": "x"}`).
+_SECRET_KEY_SUFFIXES = (
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
+    "accesskey", "access_key", "access-key", "privatekey", "private_key", "private-key",
+    "signingkey", "signing_key", "signing-key", "encryptionkey", "encryption_key",
+    "encryption-key", "masterkey", "master_key", "master-key", "credential", "credentials",
+    "sessionkey", "session_key", "session-key", "accountkey", "account_key", "account-key",
+    "connectionstring", "connection_string", "connection-string", "cookie", "cookies",
+    "authorization", "sig",
+)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a dict key names a secret (`password`, `x-api-key`, `AWS_SECRET`, …)."""
+    return key.lower().endswith(_SECRET_KEY_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One redaction rule: a regex over a decoded string and how to rewrite a match.
+
+    `keep` is the number of leading groups kept verbatim (e.g. the key and separator of an
+    assignment); the rest of the match becomes the marker. `trigger` is a regex over the
+    serialized event that every match must also match (see `_PREFILTER`).
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    keep: int
+    trigger: str
+
+
+def _rule(name: str, pattern: str, trigger: str, keep: int = 0, flags: int = 0) -> Rule:
+    return Rule(name, re.compile(pattern, flags), keep, trigger)
+
+
+_I = re.IGNORECASE
+# Separator of an assignment inside serialized JSON: quotes may be escaped, whitespace too.
+_JSON_SEP = r"(?:\\?[\"']|\\[ntr]|\s)*[:=]"
+
+RULES: tuple[Rule, ...] = (
+    _rule("pem_private_key",
+          r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+          r"private key-----"),
+    _rule("authorization_header",
+          rf"(?i)((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+          rf"(?:(?:bearer|basic|token|digest|negotiate|sso-key)\s+)?+){_NOT_MARKER}[^\s\"',;]+",
+          r"authorization", keep=1),
+    _rule("bearer_token", rf"(?i)(\bbearer\s+){_NOT_MARKER}[A-Za-z0-9\-._~+/]+=*",
+          r"bearer\s", keep=1),
+    _rule("url_password",
+          rf"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@\"']*:){_NOT_MARKER}[^\s/@\"']+(?=@)",
+          r"://[^\s/@\"]*:[^\s/@\"]*@", keep=1),
+    _rule("aws_access_key_id",
+          r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+          r"(?:akia|asia|abia|acca|agpa|aida|aroa|aipa|anpa|anva|apka)[a-z0-9]{16}"),
+    _rule("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
+          r"gh[pousr]_|github_pat_"),
+    _rule("gitlab_token", r"\bgl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-[A-Za-z0-9_\-]{20,}",
+          r"gl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-"),
+    _rule("slack_token", r"\b(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})",
+          r"xox[abposre]-|xapp-"),
+    _rule("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
+          r"hooks\.slack\.com"),
+    _rule("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}", r"[sr]k_(?:live|test)_"),
+    _rule("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}", r"sk-ant-"),
+    _rule("openai_key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}", r"sk-"),
+    _rule("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}", r"hf_"),
+    _rule("npm_token", r"\bnpm_[A-Za-z0-9]{36,}", r"npm_"),
+    _rule("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}", r"pypi-age"),
+    _rule("gcp_api_key", r"\bAIza[0-9A-Za-z_\-]{35}", r"aiza"),
+    _rule("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", r"eyj"),
+    _rule("azure_sas_signature", rf"(?i)([?&;]sig=){_NOT_MARKER}[A-Za-z0-9%+/=\-_]{{16,}}",
+          r"sig=", keep=1),
+    _rule("flag_secret",
+          rf"(?i)(--?[A-Za-z0-9_\-]*(?:{_SECRET_WORDS})(?:\s+|=)){_NOT_MARKER}(?!-)[^\s\"']+",
+          rf"--?[a-z0-9_\-]*(?:{_SECRET_WORDS})(?:\s|\\[ntr]|=)", keep=1),
+    _rule("assignment",
+          rf"(?i)((?:{_SECRET_WORDS})[\"']?\s*[:=]\s*[\"']?){_NOT_MARKER}"
+          r"[^\s\"',;&}{\]\[)(<>]+",
+          rf"(?:{_SECRET_WORDS}){_JSON_SEP}", keep=1),
+)
+
+_ASSIGNED_VALUE_MIN = 8
+# Dict keys are serialized as `"name":`, so secret-named keys hit the assignment trigger; the
+# extra alternatives cover key names only `_SECRET_KEY` looks for.
+_PREFILTER_PATTERN = "|".join(f"(?:{r.trigger})" for r in RULES) + (
+    r"|(?:authorization|x-api-key|sig)\\?\"\s*:"
+)
+
+
+@cache
+def _prefilter_search() -> Callable[[bytes, int], int]:
+    """One linear-time RE2 pass over the serialized event (Python's `re` is 100x slower here).
+
+    Every rule match contains text its trigger matches, and triggers avoid characters JSON
+    escapes, so a miss proves the event holds no secret. Imported lazily: the hook path
+    redacts without it.
+    """
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = False
+    options.max_mem = 64 << 20
+    pattern = re2.compile(_PREFILTER_PATTERN.encode(), options=options)
+
+    def search(data: bytes, pos: int = 0) -> int:
+        match = pattern.search(data, pos)
+        return -1 if match is None else int(match.start())
+
+    return search
+
+
+def may_hold_secret(serialized: bytes) -> bool:
+    """Whether a serialized event may hold a secret: false only when no rule can match."""
+    return _prefilter_search()(serialized, 0) >= 0
+
+
+class Redactor:
+    """Redacts strings and whole events; counts what it replaced.
+
+    `extra_patterns` are user regexes redacted whole; `allowlist` values are never redacted.
+    """
+
+    def __init__(self, extra_patterns: Iterable[str] = (), allowlist: Iterable[str] = (),
+                 *, prefilter: bool = True) -> None:
+        extra = tuple(re.compile(p) for p in extra_patterns)
+        self._rules = RULES + tuple(Rule(f"custom_{i}", p, 0, "") for i, p in enumerate(extra))
+        self._allow = frozenset(allowlist)
+        self._use_prefilter = prefilter and not extra
+        if self._use_prefilter:
+            import orjson
+
+            self._dumps: Callable[[Any], bytes] = orjson.dumps
+            _prefilter_search()
+
+    def redact_text(self, text: str) -> tuple[str, int]:
+        """`text` with every secret replaced by the marker, and how many were replaced."""
+        count = 0
+        assigned: list[str] = []
+        for rule in self._rules:
+            text, n = rule.pattern.subn(self._replacer(rule, assigned), text)
+            count += n
+        for value in assigned:
+            if value in text:
+                count += text.count(value)
+                text = text.replace(value, MARKER)
+        return text, count
+
+    def _replacer(self, rule: Rule, assigned: list[str]) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            kept = "".join(match.group(i) or "" for i in range(1, rule.keep + 1))
+            secret = match.group(0)[len(kept):]
+            if secret in self._allow:
+                return match.group(0)
+            if rule.keep and len(secret) >= _ASSIGNED_VALUE_MIN:
+                assigned.append(secret)
+            return kept + MARKER
+
+        return replace
+
+    def needs_walk(self, event: Event) -> bool:
+        """Whether any string of `event` may hold a secret (cheap; may say yes wrongly)."""
+        if not self._use_prefilter:
+            return True
+        return may_hold_secret(self._dumps(event))
+
+    def redact_event(self, event: Event) -> int:
+        """Redact every string (values, list items, dict keys' values) in place; return count."""
+        if not self.needs_walk(event):
+            return 0
+        return self._walk(event)
+
+    def _walk(self, root: Any) -> int:
+        """Redact every string under `root` in place; the prefilter picks which to examine."""
+        slots: list[tuple[Any, Any, str]] = []
+        count = self._collect(root, slots)
+        if not slots:
+            return count
+        if not self._use_prefilter:
+            suspects: Iterable[int] = range(len(slots))
+        else:
+            suspects = self._suspects([value for _, _, value in slots])
+        for i in suspects:
+            container, key, value = slots[i]
+            new, n = self.redact_text(value)
+            if n:
+                container[key] = new
+                count += n
+        return count
+
+    def _collect(self, node: Any, slots: list[tuple[Any, Any, str]]) -> int:
+        """Gather (container, key, string) slots; values under secret-named keys are redacted."""
+        count = 0
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        is_dict = isinstance(node, dict)
+        for key, value in items:
+            if isinstance(value, str):
+                if (is_dict and value and value != MARKER and value not in self._allow
+                        and is_secret_key(key)):
+                    node[key] = MARKER
+                    count += 1
+                elif value:
+                    slots.append((node, key, value))
+            elif isinstance(value, dict | list):
+                count += self._collect(value, slots)
+        return count
+
+    @staticmethod
+    def _suspects(values: list[str]) -> list[int]:
+        """Indexes of strings the prefilter flags, found with one pass over them all."""
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+        starts: list[int] = []
+        offset = 0
+        for data in encoded:
+            starts.append(offset)
+            offset += len(data) + 1
+        blob = b"\x00".join(encoded)
+        search = _prefilter_search()
+        found: list[int] = []
+        pos = 0
+        while pos < len(blob):
+            match = search(blob, pos)
+            if match < 0:
+                break
+            i = bisect_right(starts, match) - 1
+            found.append(i)
+            pos = starts[i + 1] if i + 1 < len(starts) else len(blob)
+        return found
+
+
+class Redact:
+    """Pipeline processor: redact the event and record `content.redacted` and the count."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.total = 0
+
+    def __call__(self, event: Event) -> Event:
+        count = self.redactor.redact_event(event)
+        if count:
+            self.total += count
+            content = event.setdefault("content", {})
+            content["redacted"] = True
+            content["redaction_count"] = content.get("redaction_count", 0) + count
+        return event

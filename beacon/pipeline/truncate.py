@@ -1,0 +1,80 @@
+"""Per-field truncation: long strings are cut on a UTF-8 boundary with a visible marker.
+
+Strings under `mcp`, `gen_ai` and `raw` get the nested limit, all others the field limit
+(upstream's 2048 / 4096 bytes). Each cut is recorded in `content.truncations` with the
+field's path, original length and sha256, so the loss is visible and verifiable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from beacon.schema.event import Event
+
+TRUNCATION_MARKER = "...[truncated]"
+_MARKER_BYTES = len(TRUNCATION_MARKER.encode())
+NESTED_ROOTS = frozenset({"mcp", "gen_ai", "raw"})
+
+
+def truncate_utf8(text: str, limit: int) -> str | None:
+    """`text` cut to at most `limit` UTF-8 bytes including the marker, or None if it fits."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return None
+    keep = max(limit - _MARKER_BYTES, 0)
+    return data[:keep].decode("utf-8", "ignore") + TRUNCATION_MARKER[: max(limit, 0)]
+
+
+class Truncate:
+    """Pipeline processor: enforce per-field byte limits and record every cut."""
+
+    def __init__(self, field_bytes: int = 4096, nested_field_bytes: int = 2048) -> None:
+        self.field_bytes = field_bytes
+        self.nested_field_bytes = nested_field_bytes
+        self.total = 0
+
+    def __call__(self, event: Event) -> Event:
+        # A serialized event at most as long as the smallest limit holds no string over it.
+        if len(orjson.dumps(event)) <= min(self.field_bytes, self.nested_field_bytes):
+            return event
+        cuts: list[dict[str, Any]] = []
+        for key, value in event.items():
+            if key == "content":
+                continue
+            limit = self.nested_field_bytes if key in NESTED_ROOTS else self.field_bytes
+            replaced = self._walk(value, key, limit, cuts)
+            if replaced is not None:
+                event[key] = replaced
+        if cuts:
+            self.total += len(cuts)
+            content = event.setdefault("content", {})
+            content["truncated"] = True
+            content.setdefault("truncations", []).extend(cuts)
+        return event
+
+    def _walk(self, node: Any, path: str, limit: int, cuts: list[dict[str, Any]]) -> Any:
+        """Truncate strings under `node`; returns a replacement for a string node, else None."""
+        if isinstance(node, str):
+            cut = truncate_utf8(node, limit)
+            if cut is None:
+                return None
+            original = node.encode("utf-8", "surrogatepass")
+            cuts.append({"field": path, "bytes": len(original),
+                         "sha256": hashlib.sha256(original).hexdigest()})
+            return cut
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str | dict | list):
+                    replaced = self._walk(value, f"{path}.{key}", limit, cuts)
+                    if replaced is not None:
+                        node[key] = replaced
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, str | dict | list):
+                    replaced = self._walk(value, f"{path}[{i}]", limit, cuts)
+                    if replaced is not None:
+                        node[i] = replaced
+        return None

@@ -1,0 +1,284 @@
+"""The field model of event schema 1.1: one table that generates the JSON Schema and the docs.
+
+Keeping the model, the shipped `event.schema.json` and `docs/event-schema.md` generated from
+one source means they cannot drift; a test regenerates both and compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from beacon.schema.actions import ACTION_CATEGORY, Action, Category, Origin, Severity
+from beacon.schema.event import EVENT_KIND, PRODUCT, SCHEMA_VERSION, VENDOR
+
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of the event: its JSON type, meaning and, for objects, its children."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    children: tuple[Field, ...] = ()
+    open: bool = False
+    pattern: str | None = None
+    items: str | Field | None = None
+    upstream: bool = True
+
+
+def _f(name: str, type_: str, description: str, **kw: Any) -> Field:
+    return Field(name, type_, description, **kw)
+
+
+def _obj(name: str, description: str, *children: Field, **kw: Any) -> Field:
+    return Field(name, "object", description, children=children, **kw)
+
+
+_S, _I, _B, _N = "string", "integer", "boolean", "number"
+
+EVENT_FIELDS: tuple[Field, ...] = (
+    _f("timestamp", _S, "When it happened: RFC 3339 UTC with milliseconds.", required=True,
+       pattern=TIMESTAMP_PATTERN),
+    _f("vendor", _S, "Always `beacon`.", required=True, enum=(VENDOR,)),
+    _f("product", _S, "Always `endpoint-agent`.", required=True, enum=(PRODUCT,)),
+    _f("schema_version", _S, "Schema version of this line, `1.1`.", required=True,
+       enum=(SCHEMA_VERSION,)),
+    _obj("event", "What happened.",
+         _f("kind", _S, "Always `agent_runtime`.", required=True, enum=(EVENT_KIND,)),
+         _f("action", _S, "The action, from the closed vocabulary.", required=True,
+            enum=tuple(a.value for a in Action)),
+         _f("category", _S, "The action's family.", required=True,
+            enum=tuple(c.value for c in Category)),
+         _f("id", _S, "Unique id of this event (UUIDv7), stable once written.", required=True,
+            upstream=False),
+         _f("created", _S, "When Beacon ingested it: RFC 3339 UTC with milliseconds.",
+            required=True, pattern=TIMESTAMP_PATTERN, upstream=False),
+         _f("source", _S, "Ingest path: `otlp.logs`, `otlp.traces`, `otlp.metrics`, "
+            "`hook.command`, `hook.http`, `inventory`, `beacon`.", upstream=False),
+         _f("duplicate_of", _S, "`event.id` of an event this one duplicates (same tool call "
+            "seen on another path).", upstream=False),
+         required=True),
+    _f("severity", _S, "Severity level.", required=True, enum=tuple(s.value for s in Severity)),
+    _obj("endpoint", "The machine that recorded the event.",
+         _f("hostname", _S, "Host name."),
+         _f("os", _S, "Operating system (`linux`, `darwin`, `windows`).", required=True),
+         _f("agent_version", _S, "Agent Beacon version."),
+         required=True),
+    _obj("user", "The local user the agent ran as.",
+         _f("name", _S, "User name."),
+         _f("uid", _S, "User id (or a hashed cloud user id).")),
+    _obj("harness", "The agent runtime.",
+         _f("name", _S, "Canonical runtime name (`claude_code`, `codex_cli`, `gemini_cli`, "
+            "`copilot_cli`, `vscode_copilot`, `cursor`, …).", required=True),
+         _f("version", _S, "Runtime version."),
+         _f("executable_path", _S, "Path of the runtime's executable."),
+         _f("config_path", _S, "Path of the runtime's config file."),
+         required=True),
+    _f("origin", _S, "Where the agent ran.", enum=tuple(o.value for o in Origin)),
+    _obj("error", "An error the source reported.",
+         _f("type", _S, "Error type or code."),
+         _f("message", _S, "Error message (redacted, truncated).", upstream=False)),
+    _obj("run", "CI or cloud run context.",
+         _f("provider", _S, "CI provider, e.g. `github_actions`."),
+         _f("run_id", _S, "Run id."),
+         _f("run_attempt", _S, "Run attempt."),
+         _f("workflow", _S, "Workflow name."),
+         _f("job", _S, "Job name."),
+         _f("event_name", _S, "Triggering event."),
+         _f("commit", _S, "Commit SHA."),
+         _f("repository", _S, "Repository."),
+         _f("branch", _S, "Branch."),
+         _f("pr", _S, "Raw PR ref, e.g. `refs/pull/12/merge`."),
+         _f("pr_number", _S, "PR number."),
+         _f("actor", _S, "Who triggered the run."),
+         _f("ephemeral", _B, "Whether the runner is ephemeral.")),
+    _obj("session", "The agent session.",
+         _f("id", _S, "Session (conversation) id as the runtime reports it."),
+         _f("working_directory", _S, "The session's working directory.")),
+    _obj("trace", "OTLP trace context.",
+         _f("id", _S, "Trace id (hex)."),
+         _f("span_id", _S, "Span id (hex)."),
+         _f("parent_span_id", _S, "Parent span id (hex).")),
+    _obj("jsonrpc", "JSON-RPC details (MCP).",
+         _f("request.id", _S, "Request id."),
+         _f("protocol.version", _S, "JSON-RPC version.")),
+    _obj("network", "Network details.",
+         _f("protocol.name", _S, "Protocol name."),
+         _f("protocol.version", _S, "Protocol version."),
+         _f("transport", _S, "Transport, lower-cased.")),
+    _obj("rpc", "RPC details.",
+         _f("response.status_code", _S, "Response status code.")),
+    _obj("server", "Remote server.",
+         _f("address", _S, "Address."),
+         _f("port", _I, "Port.")),
+    _obj("tool", "The tool the agent used.",
+         _f("name", _S, "Tool name as the runtime names it (`Bash`, `Read`, `mcp__srv__tool`)."),
+         _f("command", _S, "The tool's command line or stringified arguments."),
+         _f("path", _S, "A path the tool acted on."),
+         _f("failure_type", _S, "How the tool failed (hook path)."),
+         _f("error", _S, "The tool's error text (redacted, truncated).")),
+    _obj("file", "A file the agent read or changed.",
+         _f("path", _S, "File path."),
+         _f("operation", _S, "`read`, `create` or `modify`.", enum=("read", "create", "modify")),
+         _f("language", _S, "Extension without the dot."),
+         _f("diff_hash", _S, "sha256 (hex) of the diff or new content."),
+         _f("diff_bytes", _I, "Size of the diff or new content in bytes."),
+         _f("diff", _S, "The diff text (redacted, truncated).")),
+    _obj("command", "A shell command the agent ran.",
+         _f("command", _S, "Command text."),
+         _f("exit_code", _I, "Exit code (0 kept)."),
+         _f("duration_ms", _I, "Duration in milliseconds."),
+         _f("output", _S, "Command output (redacted, truncated).")),
+    _obj("mcp", "An MCP interaction.",
+         _f("server", _S, "MCP server name."),
+         _f("tool", _S, "MCP tool name."),
+         _f("method.name", _S, "JSON-RPC method, e.g. `tools/call`."),
+         _f("protocol.version", _S, "MCP protocol version."),
+         _f("resource.uri", _S, "Resource URI."),
+         _f("session.id", _S, "MCP session id.")),
+    _obj("approval", "A permission decision.",
+         _f("required", _B, "Whether approval was required."),
+         _f("decision", _S, "The decision as reported (`accept`, `reject`, `requested`, …)."),
+         _f("reason", _S, "Why, or who decided (`config`, `user_temporary`, …).")),
+    _obj("policy", "A policy decision.",
+         _f("id", _S, "Rule id."),
+         _f("name", _S, "Rule name."),
+         _f("decision", _S, "Decision."),
+         _f("enforcement", _S, "`enforce` or `monitor`."),
+         _f("reason", _S, "Reason.")),
+    _obj("prompt", "A user prompt.",
+         _f("text", _S, "Prompt text (redacted, truncated).")),
+    _obj("content", "What happened to the event's content on the way to disk.",
+         _f("retention", _S, "`metadata`, `redacted` or `full`.",
+            enum=("metadata", "redacted", "full", "")),
+         _f("included", _B, "Whether content fields are present."),
+         _f("redacted", _B, "Whether any secret was redacted."),
+         _f("truncated", _B, "Whether any field was truncated."),
+         _f("hash", _S, "sha256 (hex) of the primary content before truncation."),
+         _f("bytes", _I, "Length of the primary content before truncation."),
+         _f("redaction_count", _I, "How many secrets were redacted.", upstream=False),
+         _f("truncations", "array", "One entry per truncated field.", upstream=False,
+            items=_obj("truncation", "A truncated field.",
+                       _f("field", _S, "Dotted path of the field.", required=True),
+                       _f("bytes", _I, "Original length in UTF-8 bytes.", required=True),
+                       _f("sha256", _S, "sha256 (hex) of the original value.",
+                          required=True))),
+         _f("dropped_fields", "array", "Fields removed to fit the event size cap.",
+            items=_S, upstream=False)),
+    _obj("destination", "A forwarding destination (validation events).",
+         _f("type", _S, "Destination type."),
+         _f("mode", _S, "Mode."),
+         _f("status", _S, "Status.")),
+    _obj("health", "A component's health.",
+         _f("component", _S, "Component."),
+         _f("status", _S, "Status."),
+         _f("reason", _S, "Reason.")),
+    _f("gen_ai", "object", "OpenTelemetry GenAI semantic-convention fields (usage, request, "
+       "response, tool call, agent …).", open=True),
+    _f("model", _S, "Model name."),
+    _f("repository", _S, "Repository URL or workspace path."),
+    _f("branch", _S, "Branch name."),
+    _f("message", _S, "Human-readable summary."),
+    _f("raw", "object", "Source payload: OTLP attributes or the hook payload (redacted, "
+       "truncated).", open=True),
+    _f("field_truncated", _B, "Set when the event exceeded the size cap and was degraded."),
+)
+
+
+def _field_schema(field: Field) -> dict[str, Any]:
+    schema: dict[str, Any] = {"description": field.description}
+    if field.type == "object":
+        schema["type"] = "object"
+        if field.children:
+            schema["properties"] = {c.name: _field_schema(c) for c in field.children}
+            required = [c.name for c in field.children if c.required]
+            if required:
+                schema["required"] = required
+        schema["additionalProperties"] = field.open
+        return schema
+    schema["type"] = field.type
+    if field.enum:
+        schema["enum"] = list(field.enum)
+    if field.pattern:
+        schema["pattern"] = field.pattern
+    if field.type == "array":
+        if isinstance(field.items, Field):
+            schema["items"] = _field_schema(field.items)
+        elif field.items:
+            schema["items"] = {"type": field.items}
+    return schema
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one event line, generated from `EVENT_FIELDS`."""
+    root = _field_schema(_obj("event_line", "", *EVENT_FIELDS))
+    root.pop("description")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://agent-beacon.dev/schema/event-{SCHEMA_VERSION}.json",
+        "title": f"Agent Beacon normalized event {SCHEMA_VERSION}",
+        "description": "One line of runtime.jsonl or inventory_state.jsonl.",
+        **root,
+    }
+
+
+def _rows(fields: tuple[Field, ...], prefix: str) -> list[str]:
+    rows: list[str] = []
+    for field in fields:
+        path = f"{prefix}{field.name}"
+        kind = field.type
+        if field.type == "array" and field.items is not None:
+            inner = field.items.type if isinstance(field.items, Field) else field.items
+            kind = f"array of {inner}"
+        notes = [field.description]
+        if field.enum and len(field.enum) <= 6:
+            notes.append("One of: " + ", ".join(f"`{v}`" for v in field.enum) + ".")
+        if not field.upstream:
+            notes.append("*(new in 1.1)*")
+        required = "yes" if field.required else ""
+        rows.append(f"| `{path}` | {kind} | {required} | {' '.join(notes)} |")
+        rows.extend(_rows(field.children, f"{path}."))
+        if isinstance(field.items, Field):
+            rows.extend(_rows(field.items.children, f"{path}[]."))
+    return rows
+
+
+def markdown_reference() -> str:
+    """The field reference page `docs/event-schema.md`, generated from `EVENT_FIELDS`."""
+    actions = "\n".join(f"| `{a.value}` | `{ACTION_CATEGORY[a].value}` |" for a in Action)
+    return "\n".join([
+        f"# Event schema {SCHEMA_VERSION}",
+        "",
+        "<!-- Generated by `python -m beacon.schema`; a test fails when this page drifts. -->",
+        "",
+        "Every line of `runtime.jsonl` and `inventory_state.jsonl` is one JSON object of this",
+        "shape. Schema 1.1 is a strict superset of upstream Agent Beacon 1.0: every 1.0 field",
+        "keeps its name and meaning, so content built for 1.0 keeps working. Additions are",
+        "marked *(new in 1.1)*; timestamps now carry milliseconds. The JSON Schema ships in",
+        "the package as `beacon/schema/event.schema.json`.",
+        "",
+        "Keys with a dot inside one name (`mcp.method.name`, `jsonrpc.request.id`) are literal",
+        "dotted keys inside their object, as in 1.0.",
+        "",
+        "## Fields",
+        "",
+        "| field | type | required | meaning |",
+        "|---|---|---|---|",
+        *_rows(EVENT_FIELDS, ""),
+        "",
+        "## Actions",
+        "",
+        "The vocabulary is closed: an event with any other action does not validate.",
+        "`inventory.heartbeat` and `inventory.snapshot` go to `inventory_state.jsonl`;",
+        "every other action goes to `runtime.jsonl`.",
+        "",
+        "| action | category |",
+        "|---|---|",
+        actions,
+        "",
+    ])
