@@ -1,0 +1,24 @@
+"""Forwarder config generator: content packs for Vector, Filebeat and the Datadog Agent.
+
+Destinations are data (`beacon.forwarding.destinations`, one module each); each shipper has
+one renderer (`beacon.forwarding.renderers`). `build_pack` composes them, `write_pack`
+writes the result; `beacon.forwarding.validate` checks generated configs offline.
+"""
+
+from __future__ import annotations
+
+from beacon.forwarding.catalog import catalog
+from beacon.forwarding.destination import SHIPPERS, Destination, PackOptions
+from beacon.forwarding.destinations import DESTINATIONS
+from beacon.forwarding.pack import Pack, build_pack, write_pack
+
+__all__ = [
+    "DESTINATIONS",
+    "SHIPPERS",
+    "Destination",
+    "Pack",
+    "PackOptions",
+    "build_pack",
+    "catalog",
+    "write_pack",
+]

@@ -1,0 +1,1 @@
+"""One renderer per shipper: each turns a `Destination` plus `PackOptions` into config files."""
