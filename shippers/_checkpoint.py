@@ -26,6 +26,7 @@ COUNTER_NAMES = (
     "retries",
     "truncations",
     "bytes_lost",
+    "files_lost",
     "lines_cut",
     "lines_malformed",
     "checkpoint_write_failures",

@@ -64,7 +64,7 @@ class RetryPolicy:
         self.shutdown = shutdown
         self.on_retry = on_retry
         self._backoff = tenacity.wait_exponential_jitter(
-            initial=initial, max=maximum, jitter=initial
+            multiplier=initial, max=maximum, jitter=initial
         )
 
     def _wait(self, rs: tenacity.RetryCallState) -> float:

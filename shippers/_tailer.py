@@ -156,8 +156,10 @@ class StreamTailer:
             st.counters["bytes_lost"] += lost
             st.pending = None
             return self._open(same_inode[0], 0)
-        # Rotated out of the chain while we were stopped: everything left is newer.
+        # Rotated out of the chain while we were stopped: everything left is newer. Its
+        # final size is unknown, so bytes_lost is a lower bound; files_lost flags the gap.
         st.counters["bytes_lost"] += lost
+        st.counters["files_lost"] += 1
         st.pending = None
         return self._open_first(entries)
 
@@ -201,6 +203,7 @@ class StreamTailer:
         for fp, size in list(self.state.seen.items()):
             if fp not in present and fp != current:
                 self.state.counters["bytes_lost"] += size
+                self.state.counters["files_lost"] += 1
                 del self.state.seen[fp]
         known = set(self.state.seen)
         newer = False

@@ -59,9 +59,9 @@ class InMemorySink:
         retry.call(put)
 
     def lines(self) -> list[bytes]:
-        """Every stored line, in key order."""
+        """Every stored line, in first-delivery order."""
         out: list[bytes] = []
-        for key in sorted(self.objects):
+        for key in self.objects:
             out.extend(self.objects[key].splitlines())
         return out
 
