@@ -48,8 +48,8 @@ def runtime_events() -> list[dict[str, Any]]:
             2,
             "2026-05-11T22:21:04.500Z",
             session=dict(_SESSION),
-            prompt={"length": 42},
-            content={"included": False, "redacted": False, "truncated": False},
+            prompt={"text": "Run the test suite and fix what fails"},
+            content={"retention": "redacted", "included": True, "redacted": False},
         ),
         _event(
             "command.executed",
@@ -79,7 +79,7 @@ def inventory_events() -> list[dict[str, Any]]:
             102,
             "2026-05-11T22:20:00.250Z",
             message="inventory snapshot",
-            mcp={"servers": [{"name": "github", "transport": "stdio"}]},
+            raw={"mcp_servers": [{"name": "github", "transport": "stdio"}], "skills": 3},
         ),
     ]
 

@@ -21,44 +21,16 @@ ENV = (ENDPOINT, DCR_ID, TENANT, CLIENT, SECRET)
 MAX_BATCH_BYTES = 900_000  # < 1 MB per call, with room for the JSON array framing
 TABLES = {"runtime": "BeaconRuntime", "inventory": "BeaconInventory"}
 
-# (input column, type, output column, KQL expression) — promoted columns first, then objects.
-_INPUT_COLUMNS: list[tuple[str, str]] = [
-    ("TimeGenerated", "datetime"),
-    ("timestamp", "string"),
-    ("vendor", "string"),
-    ("product", "string"),
-    ("schema_version", "string"),
-    ("event", "dynamic"),
-    ("severity", "string"),
-    ("endpoint", "dynamic"),
-    ("user", "dynamic"),
-    ("harness", "dynamic"),
-    ("session", "dynamic"),
-    ("tool", "dynamic"),
-    ("command", "dynamic"),
-    ("file", "dynamic"),
-    ("mcp", "dynamic"),
-    ("approval", "dynamic"),
-    ("prompt", "dynamic"),
-    ("content", "dynamic"),
-    ("gen_ai", "dynamic"),
-    ("model", "dynamic"),
-    ("message", "string"),
-    ("raw", "dynamic"),
-    ("field_truncated", "dynamic"),
-    ("stream", "string"),
-    ("log_file", "string"),
-    ("raw_line", "string"),
-]
-_OUTPUT_COLUMNS: list[tuple[str, str, str]] = [
+_KQL_TYPES = {"string": "string", "boolean": "boolean", "integer": "long", "number": "real"}
+
+# Searchable columns promoted out of the nested objects; every schema field follows as-is.
+_PROMOTED: list[tuple[str, str, str]] = [
     ("TimeGenerated", "datetime", "coalesce(todatetime(timestamp), TimeGenerated, now())"),
     ("EventTime", "datetime", "todatetime(timestamp)"),
     ("EventId", "string", "tostring(event.id)"),
     ("EventAction", "string", "tostring(event.action)"),
     ("EventCategory", "string", "tostring(event.category)"),
     ("EventKind", "string", "tostring(event.kind)"),
-    ("Severity", "string", "severity"),
-    ("SchemaVersion", "string", "schema_version"),
     ("HostName", "string", "tostring(endpoint.hostname)"),
     ("UserName", "string", "tostring(user.name)"),
     ("HarnessName", "string", "tostring(harness.name)"),
@@ -66,26 +38,38 @@ _OUTPUT_COLUMNS: list[tuple[str, str, str]] = [
     ("SessionId", "string", "tostring(session.id)"),
     ("ToolName", "string", "tostring(tool.name)"),
     ("CommandLine", "string", "tostring(command.command)"),
-    ("Message", "string", "message"),
     ("Stream", "string", "iif(isempty(stream), '{stream}', stream)"),
     ("LogFile", "string", "log_file"),
     ("RawLine", "string", "raw_line"),
-    ("Event", "dynamic", "event"),
-    ("Endpoint", "dynamic", "endpoint"),
-    ("Harness", "dynamic", "harness"),
-    ("Session", "dynamic", "session"),
-    ("Tool", "dynamic", "tool"),
-    ("Command", "dynamic", "command"),
-    ("File", "dynamic", "file"),
-    ("Mcp", "dynamic", "mcp"),
-    ("Approval", "dynamic", "approval"),
-    ("Prompt", "dynamic", "prompt"),
-    ("Content", "dynamic", "content"),
-    ("GenAi", "dynamic", "gen_ai"),
-    ("Model", "dynamic", "model"),
-    ("Raw", "dynamic", "raw"),
-    ("FieldTruncated", "dynamic", "field_truncated"),
 ]
+_FORWARDER_FIELDS = [("stream", "string"), ("log_file", "string"), ("raw_line", "string")]
+
+
+def _schema_columns() -> list[tuple[str, str]]:
+    """Every top-level field of the event JSON Schema with its KQL type; objects are dynamic.
+
+    A DCR drops input columns it does not declare, so the declaration follows the schema.
+    """
+    from beacon.schema import load_json_schema
+
+    props: dict[str, dict[str, object]] = load_json_schema()["properties"]
+    return [
+        (name, _KQL_TYPES.get(str(spec.get("type")), "dynamic")) for name, spec in props.items()
+    ]
+
+
+def _input_columns() -> list[tuple[str, str]]:
+    return [("TimeGenerated", "datetime"), *_schema_columns(), *_FORWARDER_FIELDS]
+
+
+def _output_columns() -> list[tuple[str, str, str]]:
+    """(column, type, KQL expression): promoted columns, then each schema field in PascalCase."""
+    rest = [
+        ("".join(part.capitalize() for part in name.split("_")), kql_type, name)
+        for name, kql_type in _schema_columns()
+        if name != "timestamp"
+    ]
+    return [*_PROMOTED, *rest]
 
 
 def input_stream(stream: str) -> str:
@@ -96,7 +80,7 @@ def input_stream(stream: str) -> str:
 def transform_kql(stream: str) -> str:
     """The DCR transformation: promote searchable columns, keep every object as dynamic."""
     cols = ",\n    ".join(
-        f"{name} = {expr.format(stream=stream)}" for name, _t, expr in _OUTPUT_COLUMNS
+        f"{name} = {expr.format(stream=stream)}" for name, _t, expr in _output_columns()
     )
     return f"source\n| project\n    {cols}\n"
 
@@ -130,7 +114,7 @@ def arm_template(options: PackOptions) -> dict[str, Any]:
             "properties": {
                 "schema": {
                     "name": f"{TABLES[s]}_CL",
-                    "columns": [{"name": n, "type": t} for n, t, _e in _OUTPUT_COLUMNS],
+                    "columns": [{"name": n, "type": t} for n, t, _e in _output_columns()],
                 },
                 "retentionInDays": 90,
             },
@@ -155,7 +139,7 @@ def arm_template(options: PackOptions) -> dict[str, Any]:
                 "[resourceId('Microsoft.Insights/dataCollectionEndpoints', parameters('dceName'))]"
             ),
             "streamDeclarations": {
-                input_stream(s): {"columns": [{"name": n, "type": t} for n, t in _INPUT_COLUMNS]}
+                input_stream(s): {"columns": [{"name": n, "type": t} for n, t in _input_columns()]}
                 for s in streams
             },
             "destinations": {
