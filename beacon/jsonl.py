@@ -1,0 +1,252 @@
+"""One rotated JSONL file shared by several processes: lock, append whole lines, rotate.
+
+Every append happens under `flock` on the sidecar `<file>.lock`, with `O_APPEND` and one
+`write` per chunk of whole lines, so the collector and hook processes never interleave.
+Rotation (`runtime.jsonl` → `.1` … `.N`) is decided under the same lock. Stdlib only:
+the hook fallback path appends through this module.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from beacon.errors import StorageError
+
+
+@dataclass(frozen=True)
+class FileModes:
+    """Permissions for log files and the directories Beacon creates."""
+
+    file: int = 0o600
+    directory: int = 0o700
+    group: str = ""
+
+    @classmethod
+    def for_mode(cls, mode: str, group: str = "") -> FileModes:
+        """`user` mode: private to the user. `system` mode: readable by one group."""
+        if mode == "system":
+            return cls(0o640, 0o750, group)
+        return cls()
+
+
+def _gid(group: str) -> int | None:
+    if not group:
+        return None
+    import grp
+
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise StorageError(f"writer.group: no such group {group!r}") from None
+
+
+def ensure_directory(path: Path, modes: FileModes) -> None:
+    """Create `path` and missing parents with Beacon's modes; refuse a world-writable one.
+
+    Existing directories keep their permissions (the log dir may be the user's own folder),
+    but one anybody can write to without the sticky bit is refused.
+    """
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    gid = _gid(modes.group)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, modes.directory)
+            os.chmod(directory, modes.directory)  # exact, whatever the umask
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise StorageError(f"cannot create log directory {directory}: {exc.strerror}") from None
+        if gid is not None:
+            os.chown(directory, -1, gid)
+    if not path.is_dir():
+        raise StorageError(f"log directory {path} is not a directory")
+    info = path.stat()
+    if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
+        raise StorageError(f"log directory {path} is world-writable; refusing to write there")
+
+
+class JsonlFile:
+    """Appends newline-terminated lines to one file and its rotation chain.
+
+    `rotate_bytes` bounds the active file; `archives` numbered files are kept. The lock is
+    held only for the duration of one append (rotation included).
+    """
+
+    def __init__(self, path: Path, *, rotate_bytes: int = 10 * 1024 * 1024,
+                 archives: int = 5, modes: FileModes | None = None) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.torn_path = path.with_name(path.name + ".torn")
+        self.rotate_bytes = rotate_bytes
+        self.archives = archives
+        self.modes = modes or FileModes()
+        self._gid = _gid(self.modes.group)
+        self._fd = -1
+        self._ino = -1
+        self._lock_fd = -1
+        self.rotations = 0
+        self.torn_repairs = 0
+
+    # -- file handles -------------------------------------------------------------------
+    def _open(self, path: Path, flags: int) -> int:
+        fd = os.open(path, flags | os.O_CLOEXEC, self.modes.file)
+        info = os.fstat(fd)
+        if stat.S_IMODE(info.st_mode) != self.modes.file and info.st_uid == os.geteuid():
+            os.fchmod(fd, self.modes.file)
+        if self._gid is not None and info.st_gid != self._gid:
+            os.fchown(fd, -1, self._gid)
+        return fd
+
+    def _current_fd(self) -> int:
+        """An append fd for the path as it is now (another process may have rotated it)."""
+        try:
+            ino = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            ino = -1
+        if self._fd < 0 or ino != self._ino:
+            if self._fd >= 0:
+                os.close(self._fd)
+            self._fd = self._open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            self._ino = os.fstat(self._fd).st_ino
+        return self._fd
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cross-process lock on this file."""
+        if self._lock_fd < 0:
+            self._lock_fd = self._open(self.lock_path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the file and lock handles."""
+        for fd in (self._fd, self._lock_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._fd = self._lock_fd = -1
+
+    # -- writing ------------------------------------------------------------------------
+    def append(self, lines: Sequence[bytes], *, fsync: bool = False) -> None:
+        """Append whole lines (each ending in `\\n`), rotating before a line would overflow."""
+        with self.locked():
+            fd = self._current_fd()
+            size = os.fstat(fd).st_size
+            chunk: list[bytes] = []
+            chunk_size = 0
+            for line in lines:
+                if size + chunk_size > 0 and size + chunk_size + len(line) > self.rotate_bytes:
+                    if chunk:
+                        _write_all(fd, b"".join(chunk))
+                        chunk, chunk_size = [], 0
+                    if fsync:
+                        os.fsync(fd)
+                    fd = self._rotate()
+                    size = 0
+                chunk.append(line)
+                chunk_size += len(line)
+            if chunk:
+                _write_all(fd, b"".join(chunk))
+            if fsync:
+                os.fsync(fd)
+
+    def fsync(self) -> None:
+        """Flush the active file to stable storage."""
+        if self._fd >= 0:
+            os.fsync(self._fd)
+
+    def _rotate(self) -> int:
+        """Shift `.i` → `.i+1`, active → `.1`, drop the oldest; return the new active fd."""
+        base = str(self.path)
+        oldest = Path(f"{base}.{self.archives}")
+        if self.archives <= 0:
+            os.unlink(self.path)
+        else:
+            oldest.unlink(missing_ok=True)
+            for i in range(self.archives - 1, 0, -1):
+                source = Path(f"{base}.{i}")
+                if source.exists():
+                    os.replace(source, f"{base}.{i + 1}")
+            os.replace(self.path, f"{base}.1")
+        self.rotations += 1
+        _fsync_dir(self.path.parent)
+        return self._current_fd()
+
+    def repair_torn_tail(self) -> int:
+        """Cut a partial last line (left by a crash) off the file; keep it in `<file>.torn`.
+
+        Returns the number of bytes moved aside (0 when the file ends in a newline).
+        """
+        with self.locked():
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return 0
+            try:
+                size = os.fstat(fd).st_size
+                if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+                    return 0
+                cut = _last_newline_end(fd, size)
+                fragment = os.pread(fd, size - cut, cut)
+                torn = self._open(self.torn_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+                try:
+                    _write_all(torn, fragment + b"\n")
+                    os.fsync(torn)
+                finally:
+                    os.close(torn)
+                os.ftruncate(fd, cut)
+                os.fsync(fd)
+                self.torn_repairs += 1
+                return len(fragment)
+            finally:
+                os.close(fd)
+
+
+def _last_newline_end(fd: int, size: int) -> int:
+    """Offset just past the last `\\n` before `size` (0 if there is none)."""
+    block = 64 * 1024
+    end = size
+    while end > 0:
+        start = max(0, end - block)
+        data = os.pread(fd, end - start, start)
+        index = data.rfind(b"\n")
+        if index >= 0:
+            return start + index + 1
+        end = start
+    return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:  # pragma: no cover - os.write raises instead on real errors
+            raise OSError(errno.EIO, "short write")
+        view = view[written:]
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable; some filesystems refuse directory fsync, which is fine."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

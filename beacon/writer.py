@@ -1,0 +1,222 @@
+"""The event writer: one thread, a bounded queue, group commit into the two streams.
+
+Producers (receivers) `submit` batches; a full queue says no at once, which the receivers
+turn into 429/503 or `UNAVAILABLE` so clients retry: backpressure, never unbounded memory.
+The writer thread takes everything queued, serializes it, routes inventory actions to
+`inventory_state.jsonl` and the rest to `runtime.jsonl`, and appends each stream in one
+locked write. A failing disk is retried (and reported); accepted events are not dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from beacon.config import WriterConfig
+from beacon.jsonl import FileModes, JsonlFile, ensure_directory
+from beacon.schema.actions import INVENTORY_ACTIONS
+from beacon.schema.event import Event
+
+RUNTIME_FILE = "runtime.jsonl"
+INVENTORY_FILE = "inventory_state.jsonl"
+_RETRY_MIN, _RETRY_MAX = 0.2, 5.0
+
+
+@dataclass
+class WriterStats:
+    """What the writer did, for `/metrics` and status."""
+
+    submitted: int = 0
+    rejected: int = 0
+    written: dict[str, int] = field(default_factory=lambda: {"runtime": 0, "inventory": 0})
+    bytes_written: int = 0
+    errors: int = 0
+    last_error: str = ""
+    batches: int = 0
+    write_seconds_total: float = 0.0
+    write_seconds_max: float = 0.0
+    unwritten_at_close: int = 0
+    queue_depth: int = 0
+
+
+def serialize(event: Event) -> bytes:
+    """One event as one JSONL line."""
+    return orjson.dumps(event) + b"\n"
+
+
+class EventWriter:
+    """Appends events to the log directory's streams from a single background thread."""
+
+    def __init__(self, config: WriterConfig, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.log_dir = config.log_path
+        modes = FileModes.for_mode(config.mode, config.group)
+        self._modes = modes
+        self._files = {
+            name: JsonlFile(self.log_dir / filename, rotate_bytes=config.rotate_bytes,
+                            archives=config.rotate_archives, modes=modes)
+            for name, filename in (("runtime", RUNTIME_FILE), ("inventory", INVENTORY_FILE))
+        }
+        self.stats = WriterStats()
+        self._clock = clock
+        self._queue: deque[list[Event]] = deque()
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._last_fsync = clock()
+        self._dirty = False
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Where each stream is written."""
+        return {name: f.path for name, f in self._files.items()}
+
+    def start(self) -> None:
+        """Create the directory, repair torn tails left by a crash, start the thread."""
+        ensure_directory(self.log_dir, self._modes)
+        for jsonl in self._files.values():
+            jsonl.repair_torn_tail()
+        self._thread = threading.Thread(target=self._run, name="beacon-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: list[Event], timeout: float = 0) -> bool:
+        """Queue a batch; False (nothing queued) when it does not fit within `timeout` s."""
+        if not events:
+            return True
+        with self._cond:
+            deadline = self._clock() + timeout
+            while self._pending + len(events) > self.config.queue_events and self._pending:
+                remaining = deadline - self._clock()
+                if remaining <= 0 or self._closing:
+                    self.stats.rejected += len(events)
+                    return False
+                self._cond.wait(remaining)
+            if self._closing:
+                self.stats.rejected += len(events)
+                return False
+            self._queue.append(events)
+            self._pending += len(events)
+            self.stats.submitted += len(events)
+            self.stats.queue_depth = self._pending
+            self._cond.notify_all()
+        return True
+
+    @property
+    def queue_depth(self) -> int:
+        """Events accepted but not yet written."""
+        return self._pending
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop taking events, write what is queued, fsync, and stop the thread."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.stats.unwritten_at_close += self._pending
+        for jsonl in self._files.values():
+            jsonl.close()
+
+    # -- the writer thread ------------------------------------------------------------------
+    def _take(self) -> list[list[Event]] | None:
+        """Everything queued, waiting up to the fsync interval; None when closed and empty."""
+        with self._cond:
+            while not self._queue:
+                if self._closing:
+                    return None
+                self._cond.wait(self._wait_seconds())
+                if not self._queue:
+                    return []
+            batches = list(self._queue)
+            self._queue.clear()
+            return batches
+
+    def _wait_seconds(self) -> float:
+        if self.config.fsync == "interval" and self._dirty:
+            return max(0.0, self.config.fsync_interval - (self._clock() - self._last_fsync))
+        return 1.0
+
+    def _run(self) -> None:
+        while (batches := self._take()) is not None:
+            if batches:
+                self._write(batches)
+            self._maybe_fsync()
+
+    def _write(self, batches: list[list[Event]]) -> None:
+        lines: dict[str, list[bytes]] = {"runtime": [], "inventory": []}
+        for batch in batches:
+            for event in batch:
+                action = event.get("event", {}).get("action")
+                lines["inventory" if action in INVENTORY_ACTIONS else "runtime"].append(
+                    serialize(event))
+        fsync_now = self.config.fsync == "always"
+        for stream, stream_lines in lines.items():
+            if stream_lines:
+                self._append_retrying(stream, stream_lines, fsync_now)
+        count = sum(len(b) for b in batches)
+        with self._cond:
+            self._pending -= count
+            self.stats.queue_depth = self._pending
+            self._cond.notify_all()
+
+    def _append_retrying(self, stream: str, lines: list[bytes], fsync: bool) -> None:
+        """Append, retrying with backoff on I/O errors (full disk, deleted directory).
+
+        Accepted events are never dropped while running; only a close that cannot write
+        gives up, and counts what it could not write.
+        """
+        delay = _RETRY_MIN
+        jsonl = self._files[stream]
+        while True:
+            started = time.perf_counter()
+            try:
+                jsonl.append(lines, fsync=fsync)
+            except OSError as exc:
+                self.stats.errors += 1
+                self.stats.last_error = f"{jsonl.path}: {exc.strerror or exc}"
+                if self._closing and delay >= _RETRY_MAX:
+                    self.stats.unwritten_at_close += len(lines)
+                    return
+                with self._cond:
+                    self._cond.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX)
+                self._recover(jsonl)
+                continue
+            elapsed = time.perf_counter() - started
+            self.stats.batches += 1
+            self.stats.written[stream] += len(lines)
+            self.stats.bytes_written += sum(len(line) for line in lines)
+            self.stats.write_seconds_total += elapsed
+            self.stats.write_seconds_max = max(self.stats.write_seconds_max, elapsed)
+            self._dirty = not fsync
+            return
+
+    def _recover(self, jsonl: JsonlFile) -> None:
+        """Reopen handles (the lock file may be gone) and recreate a deleted log directory."""
+        jsonl.close()
+        try:
+            ensure_directory(self.log_dir, self._modes)
+        except Exception as exc:  # noqa: BLE001 - reported through stats, retried
+            self.stats.last_error = str(exc)
+
+    def _maybe_fsync(self) -> None:
+        if self.config.fsync != "interval" or not self._dirty:
+            return
+        if self._clock() - self._last_fsync < self.config.fsync_interval and not self._closing:
+            return
+        for jsonl in self._files.values():
+            try:
+                jsonl.fsync()
+            except OSError as exc:
+                self.stats.errors += 1
+                self.stats.last_error = f"fsync {jsonl.path}: {exc}"
+        self._last_fsync = self._clock()
+        self._dirty = False
