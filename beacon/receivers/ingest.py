@@ -1,0 +1,99 @@
+"""The seam between receivers and the collector: what a receiver hands over and gets back.
+
+Receivers decode and answer in their protocol; the `Sink` decides (map, process, queue).
+Also holds the tiny `google.rpc.Status` / `RetryInfo` encoders both transports need, so we
+do not depend on googleapis-common-protos for two messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+import orjson
+
+from beacon.receivers.otlp_decode import Signal
+from beacon.runtimes.records import Batch
+
+
+class Outcome(Enum):
+    """How an Export request ended for the sender."""
+
+    OK = "ok"
+    BUSY = "busy"  # writer queue full: retryable (HTTP 503 / gRPC UNAVAILABLE)
+    CLOSED = "closed"  # shutting down: retryable, try again later
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The sink's verdict; `rejected` and `message` fill OTLP `partial_success`."""
+
+    outcome: Outcome
+    rejected: int = 0
+    message: str = ""
+    retry_after: float = 1.0
+
+
+class Sink(Protocol):
+    """Where receivers deliver decoded batches (the collector implements it)."""
+
+    def ingest(self, signal: Signal, batch: Batch, transport: str) -> IngestResult:
+        """Map, process and queue one decoded Export request."""
+        ...
+
+    def count_request(self, transport: str, signal: str, code: str) -> None:
+        """Count one answered request by transport, signal and status code."""
+        ...
+
+
+# gRPC status codes used in `google.rpc.Status.code`.
+INVALID_ARGUMENT = 3
+RESOURCE_EXHAUSTED = 8
+UNAVAILABLE = 14
+UNIMPLEMENTED = 12
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def retry_info_any(seconds: float) -> bytes:
+    """`google.protobuf.Any` wrapping `google.rpc.RetryInfo{retry_delay}`."""
+    whole = int(seconds)
+    nanos = int((seconds - whole) * 1e9)
+    duration = b""
+    if whole:
+        duration += _varint(1 << 3) + _varint(whole)
+    if nanos:
+        duration += _varint(2 << 3) + _varint(nanos)
+    retry_info = _field(1, duration)
+    return _field(1, b"type.googleapis.com/google.rpc.RetryInfo") + _field(2, retry_info)
+
+
+def status_protobuf(code: int, message: str, *, retry_after: float | None = None) -> bytes:
+    """A serialized `google.rpc.Status` (with RetryInfo details when retrying makes sense)."""
+    out = _varint(1 << 3) + _varint(code) if code else b""
+    if message:
+        out += _field(2, message.encode("utf-8", "replace"))
+    if retry_after is not None:
+        out += _field(3, retry_info_any(retry_after))
+    return out
+
+
+def status_json(code: int, message: str) -> bytes:
+    """`google.rpc.Status` in OTLP/JSON form."""
+    return orjson.dumps({"code": code, "message": message})

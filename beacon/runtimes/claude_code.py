@@ -1,0 +1,399 @@
+"""Claude Code: recognise its OTLP telemetry and map logs, spans and metrics to events.
+
+Verified against Claude Code 2.1.197 recordings: the event name is the body
+(`claude_code.<name>`) and the bare `event.name` attribute; many numbers and booleans
+arrive as strings; `tool_parameters`/`tool_input` are JSON strings (only with
+`OTEL_LOG_TOOL_DETAILS=1`); prompts read `<REDACTED>` without `OTEL_LOG_USER_PROMPTS=1`.
+Logs are authoritative; spans (beta) become `session.activity` for trace correlation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from beacon.runtimes.coerce import as_bool, as_float, as_int, as_str, json_object
+from beacon.runtimes.context import MapContext
+from beacon.runtimes.otel_events import (
+    cost_usage_event,
+    log_event,
+    metric_event,
+    span_event,
+    token_usage_event,
+    usage_block,
+)
+from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
+from beacon.runtimes.registry import Runtime
+from beacon.runtimes.tool_calls import ToolCall, classify, command_text, split_mcp_name
+from beacon.schema.actions import Action, Severity
+from beacon.schema.event import Event
+
+HARNESS = "claude_code"
+PREFIX = "claude_code."
+REDACTED = "<REDACTED>"
+SERVICE_NAMES = frozenset({"claude-code", "claude-code-desktop", "claude_code"})
+SCOPE_PREFIX = "com.anthropic.claude_code"
+
+
+def detect(resource: Attributes, scope_name: str) -> str | None:
+    """`claude_code` for `service.name` claude-code(-desktop) or the Anthropic scopes."""
+    service = str(resource.get("service.name") or "").lower()
+    if service in SERVICE_NAMES or scope_name.startswith(SCOPE_PREFIX):
+        return HARNESS
+    return None
+
+
+def event_name_of(record: LogRecord) -> str:
+    """The short event name (`tool_result`) from eventName, body or `event.name`."""
+    for candidate in (record.event_name, record.body, record.attributes.get("event.name")):
+        if isinstance(candidate, str) and candidate:
+            if candidate.startswith(PREFIX):
+                return candidate[len(PREFIX) :]
+            if candidate.isidentifier():
+                return candidate
+    return ""
+
+
+def _text(value: Any) -> str | None:
+    text = as_str(value)
+    return None if text == REDACTED else text
+
+
+def _decision_action(decision: str) -> Action:
+    if decision in ("accept", "approve", "approved", "allow", "allowed"):
+        return Action.APPROVAL_ALLOWED
+    if decision in ("reject", "rejected", "deny", "denied"):
+        return Action.APPROVAL_DENIED
+    return Action.APPROVAL_REQUESTED
+
+
+def _call_id(attrs: Attributes) -> dict[str, Any]:
+    call_id = as_str(attrs.get("tool_use_id"))
+    tool = as_str(attrs.get("tool_name"))
+    block: dict[str, Any] = {}
+    if tool:
+        block["name"] = tool
+    if call_id:
+        block["call"] = {"id": call_id}
+    return {"tool": block} if block else {}
+
+
+def _shell_command(params: dict[str, Any] | None, tool_input: dict[str, Any] | None) -> str | None:
+    for source, key in (
+        (tool_input, "command"),
+        (params, "full_command"),
+        (params, "bash_command"),
+    ):
+        if source:
+            text = command_text(source.get(key))
+            if text:
+                return text
+    return None
+
+
+Base = Callable[..., Event]
+
+
+def _user_prompt(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    fields: dict[str, Any] = {}
+    text = _text(attrs.get("prompt"))
+    if text is not None:
+        fields["prompt"] = {"text": text}
+    return [base(Action.PROMPT_SUBMITTED, message="User prompt submitted", **fields)]
+
+
+def _tool_decision(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    decision = str(attrs.get("decision") or "").lower()
+    source = as_str(attrs.get("source"))
+    action = _decision_action(decision)
+    approval: dict[str, Any] = {"required": bool(source and source.startswith("user"))}
+    if decision:
+        approval["decision"] = decision
+    if source:
+        approval["reason"] = source
+    name = as_str(attrs.get("tool_name")) or "unknown"
+    tool: dict[str, Any] = {"name": name}
+    fields: dict[str, Any] = {"approval": approval, "tool": tool, "gen_ai": _call_id(attrs)}
+    params = json_object(attrs.get("tool_parameters"))
+    command = _shell_command(params, None)
+    if command:
+        tool["command"] = command
+        fields["command"] = {"command": command}
+    if params:
+        path = as_str(params.get("file_path") or params.get("notebook_path"))
+        if path:
+            tool["path"] = path
+    mcp = split_mcp_name(name)
+    if mcp:
+        fields["mcp"] = {"server": mcp[0], "tool": mcp[1]}
+    return [base(action, message=f"Tool {name}: {decision or 'decision'}", **fields)]
+
+
+def _tool_result(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    params = json_object(attrs.get("tool_parameters"))
+    tool_input = json_object(attrs.get("tool_input"))
+    name = as_str(attrs.get("tool_name")) or "unknown"
+    arguments = dict(params or {})
+    arguments.update(tool_input or {})
+    call = ToolCall(
+        name=name,
+        arguments=arguments,
+        call_id=as_str(attrs.get("tool_use_id")),
+        success=as_bool(attrs.get("success")),
+        duration_ms=as_int(attrs.get("duration_ms")),
+        error=_text(attrs.get("error")),
+        error_type=as_str(attrs.get("error_type")),
+        mcp_server=as_str((params or {}).get("mcp_server_name")),
+        mcp_tool=as_str((params or {}).get("mcp_tool_name")),
+    )
+    if name.lower() in ("bash", "powershell", "pwsh"):
+        call.command = _shell_command(params, tool_input)
+    action, fields, severity = classify(call)
+    decision = as_str(attrs.get("decision_source"))
+    if decision:
+        fields["approval"] = {
+            "decision": str(attrs.get("decision_type") or "accept"),
+            "reason": decision,
+        }
+    return [base(action, severity=severity, message=f"Tool {name} finished", **fields)]
+
+
+def _api_request(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    model = as_str(attrs.get("model"))
+    usage = usage_block(
+        input_tokens=attrs.get("input_tokens"),
+        output_tokens=attrs.get("output_tokens"),
+        cache_read__input_tokens=attrs.get("cache_read_tokens"),
+        cache_creation__input_tokens=attrs.get("cache_creation_tokens"),
+        cost_usd=attrs.get("cost_usd"),
+    )
+    gen_ai: dict[str, Any] = {"usage": usage}
+    fields: dict[str, Any] = {"gen_ai": gen_ai}
+    if model:
+        fields["model"] = model
+        gen_ai["request"] = {"model": model}
+    return [base(Action.MODEL_REQUEST, message=f"API request to {model or 'model'}", **fields)]
+
+
+def _api_error(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    model = as_str(attrs.get("model"))
+    status = as_str(attrs.get("status_code"))
+    error: dict[str, Any] = {"type": f"http_{status}" if status else "api_error"}
+    message = as_str(attrs.get("error"))
+    if message:
+        error["message"] = message
+    fields: dict[str, Any] = {"error": error}
+    if model:
+        fields["model"] = model
+        fields["gen_ai"] = {"request": {"model": model}}
+    if status:
+        fields["rpc"] = {"response.status_code": status}
+    return [
+        base(
+            Action.MODEL_ERROR,
+            severity=Severity.MEDIUM.value,
+            message=message or "API error",
+            **fields,
+        )
+    ]
+
+
+def _api_refusal(record: LogRecord, base: Base) -> list[Event]:
+    model = as_str(record.attributes.get("model"))
+    fields: dict[str, Any] = {"model": model} if model else {}
+    return [
+        base(Action.MODEL_REFUSAL, severity=Severity.LOW.value, message="API refusal", **fields)
+    ]
+
+
+def _assistant_response(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    fields: dict[str, Any] = {}
+    model = as_str(attrs.get("model"))
+    gen_ai: dict[str, Any] = {}
+    if model:
+        fields["model"] = model
+        gen_ai["response"] = {"model": model}
+    text = _text(attrs.get("response"))
+    if text is not None:
+        gen_ai["output"] = {"messages": [{"role": "assistant", "content": text}]}
+    if gen_ai:
+        fields["gen_ai"] = gen_ai
+    return [base(Action.AGENT_RESPONSE, message="Assistant response", **fields)]
+
+
+def _hook(action: Action, verb: str) -> Callable[[LogRecord, Base], list[Event]]:
+    def handler(record: LogRecord, base: Base) -> list[Event]:
+        attrs = record.attributes
+        hook = as_str(attrs.get("hook_name")) or as_str(attrs.get("hook_event")) or "hook"
+        severity = None
+        if action is Action.HOOK_COMPLETED and (as_int(attrs.get("num_blocking")) or 0) > 0:
+            severity = Severity.LOW.value
+        return [base(action, severity=severity, message=f"Hook {hook} {verb}")]
+
+    return handler
+
+
+def _compaction(record: LogRecord, base: Base) -> list[Event]:
+    ok = as_bool(record.attributes.get("success")) is not False
+    action = Action.SESSION_COMPACTED if ok else Action.SESSION_ERROR
+    return [base(action, message="Conversation compacted" if ok else "Compaction failed")]
+
+
+def _subagent(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    agent = as_str(attrs.get("agent_type")) or "subagent"
+    fields: dict[str, Any] = {"gen_ai": {"agent": {"name": agent}}}
+    model = as_str(attrs.get("final_model") or attrs.get("model"))
+    if model:
+        fields["model"] = model
+    return [base(Action.SUBAGENT_STOPPED, message=f"Subagent {agent} completed", **fields)]
+
+
+def _mcp_connection(record: LogRecord, base: Base) -> list[Event]:
+    attrs = record.attributes
+    status = as_str(attrs.get("status")) or "unknown"
+    block: dict[str, Any] = {}
+    server = as_str(attrs.get("server_name"))
+    if server:
+        block["server"] = server
+    fields: dict[str, Any] = {"mcp": block} if block else {}
+    transport = as_str(attrs.get("transport_type"))
+    if transport:
+        fields["network"] = {"transport": transport.lower()}
+    severity = Severity.LOW.value if status == "failed" else None
+    return [
+        base(Action.MCP_CONNECTION, severity=severity, message=f"MCP server {status}", **fields)
+    ]
+
+
+def _simple(action: Action, message: str) -> Callable[[LogRecord, Base], list[Event]]:
+    def handler(record: LogRecord, base: Base) -> list[Event]:
+        return [base(action, message=message)]
+
+    return handler
+
+
+LOG_EVENTS: dict[str, Callable[[LogRecord, Base], list[Event]]] = {
+    "user_prompt": _user_prompt,
+    "tool_decision": _tool_decision,
+    "tool_result": _tool_result,
+    "api_request": _api_request,
+    "api_error": _api_error,
+    "api_retries_exhausted": _api_error,
+    "api_refusal": _api_refusal,
+    "assistant_response": _assistant_response,
+    "hook_registered": _hook(Action.HOOK_REGISTERED, "registered"),
+    "hook_execution_start": _hook(Action.HOOK_STARTED, "started"),
+    "hook_execution_complete": _hook(Action.HOOK_COMPLETED, "completed"),
+    "compaction": _compaction,
+    "subagent_completed": _subagent,
+    "mcp_server_connection": _mcp_connection,
+    "permission_mode_changed": _simple(Action.SESSION_STATUS, "Permission mode changed"),
+    "internal_error": _simple(Action.SESSION_ERROR, "Internal error"),
+}
+"""Known events; every other `claude_code.*` name becomes `session.activity`."""
+
+
+def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
+    """One Claude Code log record as events (see LOG_EVENTS)."""
+    name = event_name_of(record)
+    attrs = record.attributes
+    version = as_str(record.scope.resource.get("service.version"))
+    session_id = as_str(attrs.get("session.id")) or as_str(record.scope.resource.get("session.id"))
+
+    def base(action: Action, **kw: Any) -> Event:
+        return log_event(
+            record,
+            action,
+            harness=harness,
+            version=version,
+            event_name=PREFIX + name if name else "",
+            session_id=session_id,
+            **kw,
+        )
+
+    handler = LOG_EVENTS.get(name)
+    if handler is not None:
+        return handler(record, base)
+    if name:
+        return [base(Action.SESSION_ACTIVITY, message=name.replace("_", " ").capitalize())]
+    return [base(Action.TELEMETRY_UNCLASSIFIED)]
+
+
+def map_span(span: Span, harness: str, ctx: MapContext) -> list[Event]:
+    """Claude Code spans duplicate the logs, so they stay `session.activity` with trace ids."""
+    attrs = span.attributes
+    fields: dict[str, Any] = {}
+    gen_ai = _call_id(attrs)
+    model = as_str(attrs.get("gen_ai.request.model") or attrs.get("model"))
+    if model:
+        fields["model"] = model
+    if gen_ai:
+        fields["gen_ai"] = gen_ai
+    return [
+        span_event(
+            span,
+            Action.SESSION_ACTIVITY,
+            harness=harness,
+            version=as_str(span.scope.resource.get("service.version")),
+            session_id=as_str(attrs.get("session.id")),
+            **fields,
+        )
+    ]
+
+
+def map_points(points: list[MetricPoint], harness: str, ctx: MapContext) -> list[Event]:
+    """Token and cost counters per data point; other metrics as `metric.observed`."""
+    events: list[Event] = []
+    for point in points:
+        attrs = point.attributes
+        version = as_str(point.scope.resource.get("service.version"))
+        session_id = as_str(attrs.get("session.id"))
+        model = as_str(attrs.get("model"))
+        amount = ctx.delta(point)
+        if point.name.endswith(".token.usage") and amount is not None:
+            token_type = as_str(attrs.get("type")) or "unknown"
+            events.append(
+                token_usage_event(
+                    point,
+                    harness=harness,
+                    version=version,
+                    token_type=token_type,
+                    amount=amount,
+                    session_id=session_id,
+                    model=model,
+                )
+            )
+        elif point.name.endswith(".cost.usage") and amount is not None:
+            events.append(
+                cost_usage_event(
+                    point,
+                    harness=harness,
+                    version=version,
+                    amount=as_float(amount) or 0.0,
+                    session_id=session_id,
+                    model=model,
+                )
+            )
+        else:
+            events.append(
+                metric_event(
+                    point,
+                    Action.METRIC_OBSERVED,
+                    harness=harness,
+                    version=version,
+                    session_id=session_id,
+                )
+            )
+    return events
+
+
+RUNTIME = Runtime(
+    name=HARNESS, detect=detect, map_log=map_log, map_span=map_span, map_points=map_points
+)

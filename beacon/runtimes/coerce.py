@@ -1,0 +1,105 @@
+"""Loose-typed attribute values made usable: runtimes send numbers and booleans as strings.
+
+Claude Code sends `success: "true"` and `duration_ms: "58"`, Codex sends int64 as strings,
+Gemini sends undefined values as empty AnyValues. These helpers never raise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+_TRUE = frozenset({"true", "1", "yes", "y", "on"})
+_FALSE = frozenset({"false", "0", "no", "n", "off"})
+
+
+def as_bool(value: Any) -> bool | None:
+    """A boolean from a bool, number or `"true"`/`"false"` string; None when unclear."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from an int, integral float or numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                return None
+            return int(number) if math.isfinite(number) else None
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    """A finite float from a number or numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_number(value: Any) -> int | float | None:
+    """An int when the value is integral, else a float; None when not numeric."""
+    number = as_float(value)
+    if number is None:
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**63 else number
+
+
+def as_str(value: Any) -> str | None:
+    """A non-empty string, or None (empty strings and non-strings become None)."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def json_object(value: Any) -> dict[str, Any] | None:
+    """Decode a JSON-string attribute holding an object (`tool_parameters`, `arguments`)."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value.lstrip().startswith("{"):
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def pick(attributes: dict[str, Any], *keys: str) -> Any:
+    """The first present, non-empty value among `keys`."""
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None and value != "":
+            return value
+    return None

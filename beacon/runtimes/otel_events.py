@@ -1,0 +1,316 @@
+"""The parts of an event every OTLP mapper fills the same way: time, trace, raw, usage.
+
+Runtime modules decide the action and the meaningful fields; these builders attach what the
+record itself says (timestamp, trace ids, scope, source attributes under `raw`) so that no
+source attribute is lost, whatever the runtime.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beacon.runtimes.coerce import as_float, as_int, as_number
+from beacon.runtimes.records import LogRecord, MetricPoint, Span
+from beacon.schema.actions import Action, Severity, default_severity
+from beacon.schema.event import Event, format_timestamp, new_event, now_timestamp
+
+_SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
+_SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
+_TEMPORALITY = ("unspecified", "delta", "cumulative")
+_STATUS = ("unset", "ok", "error")
+
+
+def timestamp_of(*unix_nanos: int) -> str:
+    """The first non-zero time as an event timestamp; now when every time is zero."""
+    for value in unix_nanos:
+        if value > 0:
+            return format_timestamp(value)
+    return now_timestamp()
+
+
+def raise_severity(action: str, floor: str | None) -> str:
+    """The action's default severity, raised to `floor` when that is higher."""
+    base = default_severity(action)
+    if floor and _SEVERITY_RANK.get(floor, 0) > _SEVERITY_RANK[base]:
+        return floor
+    return base
+
+
+def severity_from_number(number: int) -> str | None:
+    """OTLP severity number to our ladder: WARN medium, ERROR high, FATAL critical."""
+    if number >= 21:
+        return Severity.CRITICAL.value
+    if number >= 17:
+        return Severity.HIGH.value
+    if number >= 13:
+        return Severity.MEDIUM.value
+    return None
+
+
+def harness_block(name: str, version: str | None) -> dict[str, Any]:
+    """`harness{name, version}`, without an empty version."""
+    return {"name": name, "version": version} if version else {"name": name}
+
+
+def _scope_raw(scope_name: str, scope_version: str) -> dict[str, str]:
+    return {"name": scope_name, "version": scope_version} if scope_version else {"name": scope_name}
+
+
+def log_event(
+    record: LogRecord,
+    action: Action,
+    *,
+    harness: str,
+    version: str | None = None,
+    event_name: str = "",
+    session_id: str | None = None,
+    severity: str | None = None,
+    message: str | None = None,
+    **fields: Any,
+) -> Event:
+    """An event for one log record: record time, trace ids, session, and `raw` source data."""
+    raw: dict[str, Any] = {"otel_signal": "logs"}
+    if event_name:
+        raw["event_name"] = event_name
+    raw["scope"] = _scope_raw(record.scope.name, record.scope.version)
+    if record.severity_number or record.severity_text:
+        raw["severity_number"] = record.severity_number
+        if record.severity_text:
+            raw["severity_text"] = record.severity_text
+    if record.body is not None:
+        raw["body"] = record.body
+    raw["attributes"] = record.attributes
+    raw["resource"] = dict(record.scope.resource)
+    event = new_event(
+        action,
+        harness=harness,
+        timestamp=timestamp_of(record.time_unix_nano, record.observed_time_unix_nano),
+        severity=severity or raise_severity(action, severity_from_number(record.severity_number)),
+        message=message,
+        **fields,
+    )
+    event["harness"] = harness_block(harness, version)
+    if session_id:
+        event.setdefault("session", {})["id"] = session_id
+    if record.trace_id:
+        trace = {"id": record.trace_id}
+        if record.span_id:
+            trace["span_id"] = record.span_id
+        event["trace"] = trace
+    event["raw"] = raw
+    return event
+
+
+def span_event(
+    span: Span,
+    action: Action,
+    *,
+    harness: str,
+    version: str | None = None,
+    session_id: str | None = None,
+    severity: str | None = None,
+    message: str | None = None,
+    **fields: Any,
+) -> Event:
+    """An event for one span: start time, trace/span/parent ids, duration, status, `raw`."""
+    raw: dict[str, Any] = {
+        "otel_signal": "traces",
+        "span_name": span.name,
+        "span_kind": _SPAN_KINDS[span.kind] if 0 <= span.kind < len(_SPAN_KINDS) else span.kind,
+        "scope": _scope_raw(span.scope.name, span.scope.version),
+    }
+    if span.end_time_unix_nano and span.start_time_unix_nano:
+        raw["duration_ms"] = (span.end_time_unix_nano - span.start_time_unix_nano) / 1e6
+    if span.status_code:
+        status = _STATUS[span.status_code] if span.status_code < len(_STATUS) else span.status_code
+        raw["status"] = (
+            {"code": status, "message": span.status_message}
+            if span.status_message
+            else {"code": status}
+        )
+    if span.events:
+        raw["span_events"] = [
+            {
+                "name": e.name,
+                "timestamp": timestamp_of(e.time_unix_nano),
+                "attributes": e.attributes,
+            }
+            for e in span.events
+        ]
+    raw["attributes"] = span.attributes
+    raw["resource"] = dict(span.scope.resource)
+    failed = span.status_code == 2
+    event = new_event(
+        action,
+        harness=harness,
+        timestamp=timestamp_of(span.start_time_unix_nano, span.end_time_unix_nano),
+        severity=severity or raise_severity(action, Severity.MEDIUM.value if failed else None),
+        message=message or span.name,
+        **fields,
+    )
+    event["harness"] = harness_block(harness, version)
+    if session_id:
+        event.setdefault("session", {})["id"] = session_id
+    if span.trace_id:
+        trace = {"id": span.trace_id}
+        if span.span_id:
+            trace["span_id"] = span.span_id
+        if span.parent_span_id:
+            trace["parent_span_id"] = span.parent_span_id
+        event["trace"] = trace
+    if failed and "error" not in event:
+        event["error"] = {"type": "span_error", "message": span.status_message or span.name}
+    event["raw"] = raw
+    return event
+
+
+def metric_event(
+    point: MetricPoint,
+    action: Action,
+    *,
+    harness: str,
+    version: str | None = None,
+    session_id: str | None = None,
+    message: str | None = None,
+    value: float | None = None,
+    **fields: Any,
+) -> Event:
+    """An event for one metric data point, with the metric's metadata under `raw.metric_*`."""
+    raw: dict[str, Any] = {
+        "otel_signal": "metrics",
+        "metric_name": point.name,
+        "metric_type": point.kind,
+        "scope": _scope_raw(point.scope.name, point.scope.version),
+    }
+    if point.description:
+        raw["metric_description"] = point.description
+    if point.unit:
+        raw["metric_unit"] = point.unit
+    if point.kind in ("sum", "histogram", "exponential_histogram"):
+        raw["metric_temporality"] = (
+            _TEMPORALITY[point.temporality] if 0 <= point.temporality < 3 else point.temporality
+        )
+    if point.kind == "sum":
+        raw["metric_monotonic"] = point.monotonic
+    if point.value is not None:
+        raw["metric_value"] = as_number(point.value)
+    if value is not None and point.value is not None and value != float(point.value):
+        raw["metric_delta"] = as_number(value)
+    if point.count is not None:
+        raw["metric_count"] = point.count
+    raw["attributes"] = point.attributes
+    raw["resource"] = dict(point.scope.resource)
+    event = new_event(
+        action,
+        harness=harness,
+        timestamp=timestamp_of(point.time_unix_nano, point.start_time_unix_nano),
+        message=message or point.name,
+        **fields,
+    )
+    event["harness"] = harness_block(harness, version)
+    if session_id:
+        event.setdefault("session", {})["id"] = session_id
+    event["raw"] = raw
+    return event
+
+
+# Token type spellings across runtimes -> the gen_ai.usage field they fill.
+_TOKEN_FIELDS: dict[str, tuple[str, ...]] = {
+    "input": ("input_tokens",),
+    "prompt": ("input_tokens",),
+    "output": ("output_tokens",),
+    "completion": ("output_tokens",),
+    "cacheread": ("cache_read", "input_tokens"),
+    "cache_read": ("cache_read", "input_tokens"),
+    "cached_input": ("cache_read", "input_tokens"),
+    "cache": ("cache_read", "input_tokens"),
+    "cachecreation": ("cache_creation", "input_tokens"),
+    "cache_creation": ("cache_creation", "input_tokens"),
+    "cache_write_input": ("cache_creation", "input_tokens"),
+    "cache_write": ("cache_creation", "input_tokens"),
+    "reasoning": ("reasoning", "output_tokens"),
+    "reasoning_output": ("reasoning", "output_tokens"),
+    "thought": ("reasoning", "output_tokens"),
+}
+
+
+def usage_path(token_type: str) -> tuple[str, ...] | None:
+    """Where a token type lands under `gen_ai.usage` (None for `total`, `tool`, unknown)."""
+    return _TOKEN_FIELDS.get(token_type.lower())
+
+
+def usage_block(**counts: Any) -> dict[str, Any]:
+    """`gen_ai.usage` from loose counts; keys are dotted paths like `cache_read.input_tokens`."""
+    usage: dict[str, Any] = {}
+    for key, value in counts.items():
+        number = as_float(value) if key == "cost_usd" else as_int(value)
+        if number is None:
+            continue
+        node = usage
+        *parents, leaf = key.split("__")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = number
+    return usage
+
+
+def token_usage_event(
+    point: MetricPoint,
+    *,
+    harness: str,
+    version: str | None,
+    token_type: str,
+    amount: float,
+    session_id: str | None,
+    model: str | None,
+) -> Event:
+    """`token.usage` for one data point, its count under `gen_ai.usage` by token type."""
+    gen_ai: dict[str, Any] = {"token": {"type": token_type}}
+    path = usage_path(token_type)
+    if path is not None:
+        node: dict[str, Any] = {}
+        gen_ai["usage"] = node
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = int(amount) if float(amount).is_integer() else amount
+    fields: dict[str, Any] = {"gen_ai": gen_ai}
+    if model:
+        fields["model"] = model
+        gen_ai["request"] = {"model": model}
+    return metric_event(
+        point,
+        Action.TOKEN_USAGE,
+        harness=harness,
+        version=version,
+        session_id=session_id,
+        message=f"{int(amount)} {token_type} tokens" if float(amount).is_integer() else None,
+        value=amount,
+        **fields,
+    )
+
+
+def cost_usage_event(
+    point: MetricPoint,
+    *,
+    harness: str,
+    version: str | None,
+    amount: float,
+    session_id: str | None,
+    model: str | None,
+) -> Event:
+    """`cost.usage` for one data point: `gen_ai.usage.cost_usd`."""
+    gen_ai: dict[str, Any] = {"usage": {"cost_usd": amount}}
+    fields: dict[str, Any] = {"gen_ai": gen_ai}
+    if model:
+        fields["model"] = model
+        gen_ai["request"] = {"model": model}
+    return metric_event(
+        point,
+        Action.COST_USAGE,
+        harness=harness,
+        version=version,
+        session_id=session_id,
+        message=f"{amount:.6f} USD",
+        value=amount,
+        **fields,
+    )
