@@ -106,10 +106,10 @@ def vector_topology_errors(config: Mapping[str, Any]) -> list[str]:
             for ref in inputs:
                 if ref not in outputs:
                     errors.append(f"topology: {kind}.{name} reads unknown input {ref!r}")
-                consumed.add(ref.split(".", 1)[0] if ref not in sources else ref)
-    for name in [*sources, *transforms]:
-        if name not in consumed:
-            errors.append(f"topology: {name} feeds nothing")
+                consumed.add(ref)
+    # Every output must be read, `.dropped` included: an unread reroute silently loses lines.
+    for name in sorted(outputs - consumed):
+        errors.append(f"topology: {name} feeds nothing")
     return errors
 
 

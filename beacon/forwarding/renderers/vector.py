@@ -132,7 +132,7 @@ def build_config(dest: Destination, options: PackOptions) -> dict[str, Any]:
             "inputs": [upstream],
             **sink_options,
         }
-        sink["acknowledgements"] = {"enabled": True}
+        sink["acknowledgements"] = {"enabled": True, **sink.get("acknowledgements", {})}
         size = MALFORMED_BUFFER_BYTES if stream == "malformed" else DISK_BUFFER_BYTES
         sink["buffer"] = {"type": "disk", "max_size": size, "when_full": "block"}
         sinks[_sink_id(dest, stream)] = sink
