@@ -115,3 +115,15 @@ def test_readme_links_the_forwarding_docs() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     assert "## Forwarding with your own shipper: beacon forward" in readme
     assert "docs/forwarding.md" in readme and "vector-configs/" in readme
+
+
+def test_beacon_main_maps_an_unsupported_pair_to_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through `beacon.cli.main`: the refusal is printed, not raised, and exits 2."""
+    from beacon.cli import main
+
+    argv = ["forward", "generate", "--dest", "gcs", "--shipper", "datadog-agent"]
+    assert main([*argv, "--output", str(tmp_path / "p")]) == 2
+    assert "supported: vector" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
