@@ -27,7 +27,7 @@ RENDERERS: dict[str, Renderer] = {
     "datadog-agent": datadog_agent.render,
 }
 SMOKE_TEST = "smoke-test.sh"
-_ENV_REF = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?::-[^}]*)?\}")
+_ENV_REF = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?::[-?][^}]*)?\}")
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,8 @@ def render_readme(
     """README.md: files, setup, every env var the pack reads, destination setup, guarantees."""
     documented = {v.name: v for v in dest.env}
     rows = []
-    for name in referenced_env(files):
+    # Declared vars first (some, like AWS credentials, are read by the shipper implicitly).
+    for name in dict.fromkeys([*documented, *referenced_env(files)]):
         var = documented.get(name)
         desc = var.description if var else "Read by the shipper at start-up."
         secret = "yes" if var and var.secret else "no"

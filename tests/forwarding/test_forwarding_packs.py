@@ -95,7 +95,9 @@ def test_pack_has_config_readme_samples_and_smoke_test(dest: str, shipper: str) 
         assert section in readme
     env = referenced_env({k: v for k, v in pack.files.items() if k != "README.md"})
     assert env, "every pack reads at least one env var"
+    declared = {v.name for v in DESTINATIONS[dest].env}
     for name in env:
+        assert name in declared, f"{name} is read but not declared by the destination"
         assert f"`{name}`" in readme
     assert pack.files["smoke-test.sh"].startswith("#!/usr/bin/env bash\n")
 

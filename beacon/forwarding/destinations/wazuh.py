@@ -12,7 +12,12 @@ from xml.sax.saxutils import escape
 from beacon.forwarding.destination import Destination, EnvVar, PackOptions, Stream
 
 MANAGER = EnvVar("WAZUH_MANAGER_ADDRESS", "Manager remote (syslog, TCP) listener, host:514.")
-ENV = (MANAGER,)
+LOGTEST = EnvVar(
+    "WAZUH_LOGTEST",
+    "Smoke test only: path of wazuh-logtest.",
+    default="/var/ossec/bin/wazuh-logtest",
+)
+ENV = (MANAGER, LOGTEST)
 
 _RULES: list[tuple[int, int, str, str]] = [
     # (id, level, field regex on event.action, description)
@@ -94,7 +99,7 @@ def destination_setup(options: PackOptions) -> str:
 def smoke_test(options: PackOptions) -> str:
     """Run the sample event through `wazuh-logtest` on the manager and expect rule 100500."""
     return (
-        'logtest="${WAZUH_LOGTEST:-/var/ossec/bin/wazuh-logtest}"\n'
+        f'logtest="{LOGTEST.ref}"\n'
         '[ -x "$logtest" ] || '
         '{ echo "run on the Wazuh manager (wazuh-logtest not found)"; exit 2; }\n'
         'head -n 1 "$PACK_DIR/sample-event.jsonl" | "$logtest" 2>&1 | tee "$tmp/out"\n'
