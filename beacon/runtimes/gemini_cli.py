@@ -58,6 +58,14 @@ def _prompt(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.PROMPT_SUBMITTED, message="User prompt submitted", **fields)]
 
 
+def _approval(decision: str) -> dict[str, Any]:
+    """Gemini does not say whether the user was asked (YOLO mode also reports `accept`)."""
+    approval: dict[str, Any] = {"decision": decision}
+    if decision == "auto_accept":
+        approval["required"] = False
+    return approval
+
+
 def _tool_call(record: LogRecord, base: Base) -> list[Event]:
     attrs = record.attributes
     name = as_str(attrs.get("function_name")) or "unknown"
@@ -73,7 +81,7 @@ def _tool_call(record: LogRecord, base: Base) -> list[Event]:
             base(
                 Action.APPROVAL_DENIED if denied else Action.APPROVAL_ALLOWED,
                 message=f"Tool {name}: {decision}",
-                approval={"required": decision != "auto_accept", "decision": decision},
+                approval=_approval(decision),
                 tool={"name": name},
                 gen_ai={"tool": dict(gen_ai_tool)},
             )
