@@ -17,11 +17,10 @@ import grpc
 import httpx
 import orjson
 import pytest
+from collector_harness import FIXTURES, GOLDEN, RunningCollector
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
-
-from collector_harness import FIXTURES, GOLDEN, RunningCollector
 
 RUNS = sorted(
     p.relative_to(FIXTURES).as_posix() for p in FIXTURES.glob("*/*") if (p / "otlp").is_dir()
