@@ -69,6 +69,7 @@ class StreamState:
     offset: int = 0
     pending: Pending | None = None
     seen: dict[str, int] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTER_NAMES, 0))
     last_success: float | None = None
     last_error: str | None = None

@@ -20,6 +20,7 @@ from shippers._checkpoint import FileRef, StreamState
 
 FINGERPRINT_BYTES = 1024
 READ_SIZE = 1024 * 1024
+DONE_KEEP = 32  # fingerprints of fully shipped files remembered (well above the chain length)
 _SUFFIX = re.compile(r"^\.(\d+)$")
 _TS = re.compile(rb'"timestamp"\s*:\s*"([^"]{1,64})"')
 _EVENT_ID = re.compile(rb'"id"\s*:\s*"([0-9A-Za-z-]{8,64})"')
@@ -139,7 +140,9 @@ class StreamTailer:
         entries = list_chain(self.base)
         st = self.state
         self._count_vanished(entries)
-        if st.file is None:
+        if st.file is None or not st.file.fingerprint:
+            # Nothing read from the current file yet (it had no complete first line). Its
+            # inode may have been reused since, so trust only the list of finished files.
             return self._open_first(entries)
         match = self._find(entries, st.file)
         if match is not None:
@@ -149,33 +152,28 @@ class StreamTailer:
                 st.offset = 0
                 st.pending = None
             return self._open(match, st.offset)
-        lost = max(0, st.file.size - st.offset)
-        same_inode = [e for e in entries if (e.dev, e.ino) == (st.file.dev, st.file.ino)]
-        if same_inode and same_inode[0].index == 0:
-            st.counters["truncations"] += 1
-            st.counters["bytes_lost"] += lost
-            st.pending = None
-            return self._open(same_inode[0], 0)
-        # Rotated out of the chain while we were stopped: everything left is newer. Its
-        # final size is unknown, so bytes_lost is a lower bound; files_lost flags the gap.
-        st.counters["bytes_lost"] += lost
-        st.counters["files_lost"] += 1
+        # Truncated in place, or deleted by rotation while we were stopped (its inode may
+        # already be reused). Either way resume at the oldest file not fully shipped yet.
+        # Its final size is unknown, so bytes_lost is a lower bound; files_lost flags it.
+        st.counters["bytes_lost"] += max(0, st.file.size - st.offset)
         st.pending = None
-        return self._open_first(entries)
+        old, st.file, st.offset = st.file, None, 0
+        opened = self._open_first(entries)
+        if opened and st.file is not None and (st.file.dev, st.file.ino) == (old.dev, old.ino):
+            st.counters["truncations"] += 1
+        else:
+            st.counters["files_lost"] += 1
+        return opened
 
     def _find(self, entries: list[ChainEntry], ref: FileRef) -> ChainEntry | None:
-        if not ref.fingerprint:
-            by_inode = [e for e in entries if (e.dev, e.ino) == (ref.dev, ref.ino)]
-            if by_inode and (by_inode[0].fingerprint is None or by_inode[0].size >= ref.size):
-                return by_inode[0]
-            return None
         same = [e for e in entries if e.fingerprint == ref.fingerprint]
         same.sort(key=lambda e: (e.dev, e.ino) != (ref.dev, ref.ino))
         return same[0] if same else None
 
     def _open_first(self, entries: list[ChainEntry]) -> bool:
+        """Open the oldest file with an identity that was not shipped to the end already."""
         for entry in entries:
-            if entry.fingerprint is not None:
+            if entry.fingerprint is not None and entry.fingerprint not in self.state.done:
                 return self._open(entry, 0)
         return False
 
@@ -206,7 +204,7 @@ class StreamTailer:
                 self.state.counters["files_lost"] += 1
                 del self.state.seen[fp]
         known = set(self.state.seen)
-        newer = False
+        newer = current is None
         for e in entries:
             if e.fingerprint is None:
                 continue
@@ -242,13 +240,15 @@ class StreamTailer:
             None,
         )
         candidates = entries if position is None else entries[position + 1 :]
+        # An archive without identity (empty, or one torn short line) never grows: skip it.
+        while candidates and candidates[0].fingerprint is None and candidates[0].index != 0:
+            self.state.counters["bytes_lost"] += candidates.pop(0).size
         if not candidates:
             return False
         nxt = candidates[0]
-        if nxt.fingerprint is None and nxt.index != 0:
-            return False
         if nxt.fingerprint is not None and nxt.fingerprint == self.state.file.fingerprint:
             return False
+        self.state.done = [*self.state.done[-(DONE_KEEP - 1) :], self.state.file.fingerprint]
         self.close()
         return self._open(nxt, 0)
 
