@@ -35,36 +35,57 @@ def _key(default: Any, doc: str, env: str | None = None, choices: tuple[str, ...
 class CollectorConfig:
     """`[collector]`: the OTLP listeners of `beacon run`."""
 
-    otlp_grpc: str = _key("127.0.0.1:4317", "OTLP/gRPC listen address; port 0 picks a free "
-                          "port.", env="BEACON_OTLP_GRPC")
-    otlp_http: str = _key("127.0.0.1:4318", "OTLP/HTTP (and HTTP hook) listen address; port 0 "
-                          "picks a free port.", env="BEACON_OTLP_HTTP")
+    otlp_grpc: str = _key(
+        "127.0.0.1:4317",
+        "OTLP/gRPC listen address; port 0 picks a free port.",
+        env="BEACON_OTLP_GRPC",
+    )
+    otlp_http: str = _key(
+        "127.0.0.1:4318",
+        "OTLP/HTTP (and HTTP hook) listen address; port 0 picks a free port.",
+        env="BEACON_OTLP_HTTP",
+    )
     allow_remote: bool = _key(False, "Allow binding a non-loopback address.")
-    include_codex_spans: bool = _key(False, "Keep Codex CLI spans (dropped by default: hundreds "
-                                     "per turn, little meaning).")
+    include_codex_spans: bool = _key(
+        False, "Keep Codex CLI spans (dropped by default: hundreds per turn, little meaning)."
+    )
     include_runtime_metrics: bool = _key(False, "Keep generic process/runtime metrics.")
-    max_request_bytes: int = _key(16 * 1024 * 1024, "Largest accepted request body, as sent "
-                                  "(compressed).")
-    max_decompressed_bytes: int = _key(64 * 1024 * 1024, "Largest accepted request body after "
-                                       "decompression (gzip bombs get 413).")
+    max_request_bytes: int = _key(
+        16 * 1024 * 1024, "Largest accepted request body, as sent (compressed)."
+    )
+    max_decompressed_bytes: int = _key(
+        64 * 1024 * 1024, "Largest accepted request body after decompression (gzip bombs get 413)."
+    )
 
 
 @dataclass(frozen=True)
 class WriterConfig:
     """`[writer]`: where and how events are appended."""
 
-    log_dir: str = _key(DEFAULT_LOG_DIR, "Directory of `runtime.jsonl` and "
-                        "`inventory_state.jsonl`.", env="BEACON_LOG_DIR")
-    mode: str = _key("user", "`user`: files 0600, dirs 0700. `system`: files 0640, dirs 0750, "
-                     "group-readable by `group`.", choices=("user", "system"))
+    log_dir: str = _key(
+        DEFAULT_LOG_DIR,
+        "Directory of `runtime.jsonl` and `inventory_state.jsonl`.",
+        env="BEACON_LOG_DIR",
+    )
+    mode: str = _key(
+        "user",
+        "`user`: files 0600, dirs 0700. `system`: files 0640, dirs 0750, "
+        "group-readable by `group`.",
+        choices=("user", "system"),
+    )
     group: str = _key("", "Group owning the log files in system mode (empty: unchanged).")
     rotate_bytes: int = _key(10 * 1024 * 1024, "Rotate a file before it would exceed this size.")
     rotate_archives: int = _key(5, "Numbered archives kept (`.1` … `.N`).")
-    fsync: str = _key("interval", "When to fsync: `always` (every batch), `interval`, `never`.",
-                      env="BEACON_FSYNC", choices=("always", "interval", "never"))
-    fsync_interval: float = _key(1.0, "Seconds between fsyncs with `fsync = \"interval\"`.")
-    queue_events: int = _key(50_000, "Events the writer queue holds before producers get "
-                             "backpressure.")
+    fsync: str = _key(
+        "interval",
+        "When to fsync: `always` (every batch), `interval`, `never`.",
+        env="BEACON_FSYNC",
+        choices=("always", "interval", "never"),
+    )
+    fsync_interval: float = _key(1.0, 'Seconds between fsyncs with `fsync = "interval"`.')
+    queue_events: int = _key(
+        50_000, "Events the writer queue holds before producers get backpressure."
+    )
 
     @property
     def log_path(self) -> Path:
@@ -76,10 +97,11 @@ class WriterConfig:
 class RedactionConfig:
     """`[redaction]`: secret redaction, on by default."""
 
-    enabled: bool = _key(True, "Redact secrets from every string before anything is written.",
-                         env="BEACON_REDACT")
-    patterns: list[str] = _key([], "Extra regular expressions to redact (whole match).")
-    allowlist: list[str] = _key([], "Exact values never redacted (e.g. a known test key).")
+    enabled: bool = _key(
+        True, "Redact secrets from every string before anything is written.", env="BEACON_REDACT"
+    )
+    patterns: list[str] = _key([], "Extra regular expressions to redact (whole match).")  # noqa: RUF009
+    allowlist: list[str] = _key([], "Exact values never redacted (e.g. a test key).")  # noqa: RUF009
 
 
 @dataclass(frozen=True)
@@ -88,8 +110,9 @@ class LimitsConfig:
 
     field_bytes: int = _key(4096, "Limit for prompt, command, message and other top-level text.")
     nested_field_bytes: int = _key(2048, "Limit for strings inside `mcp`, `gen_ai` and `raw`.")
-    max_event_bytes: int = _key(65536, "Event size cap; larger events are degraded step by "
-                                "step, never dropped.")
+    max_event_bytes: int = _key(
+        65536, "Event size cap; larger events are degraded step by step, never dropped."
+    )
 
 
 @dataclass(frozen=True)
@@ -97,8 +120,9 @@ class EndpointConfig:
     """`[endpoint]`: who and where, added to every event."""
 
     hostname: str = _key("", "Host name to record (empty: the machine's).")
-    origin: str = _key("local", "Where agents run.", env="BEACON_ORIGIN",
-                       choices=("local", "cloud", "ci"))
+    origin: str = _key(
+        "local", "Where agents run.", env="BEACON_ORIGIN", choices=("local", "cloud", "ci")
+    )
 
 
 @dataclass(frozen=True)
@@ -143,14 +167,13 @@ def _coerce(key: str, value: Any, expected: Any) -> Any:
                 return float(value)
             except ValueError:
                 pass
-    elif expected is str:
-        if isinstance(value, str):
-            return value
-    elif expected == list[str]:
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
-    raise ConfigError(f"{key}: expected {getattr(expected, '__name__', expected)}, "
-                      f"got {value!r}")
+    elif expected is str and isinstance(value, str):
+        return value
+    elif (
+        expected == list[str] and isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        return list(value)
+    raise ConfigError(f"{key}: expected {getattr(expected, '__name__', expected)}, got {value!r}")
 
 
 def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], prefix: str) -> Any:
@@ -168,7 +191,7 @@ def _build(cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str], pre
                 raise ConfigError(f"{key}: expected a table")
             values[f.name] = _build(hints[f.name], sub, env, f"{key}.")
             continue
-        raw: Any = table[f.name] if f.name in table else MISSING
+        raw: Any = table.get(f.name, MISSING)
         env_name = f.metadata.get("env")
         if env_name and env.get(env_name, "") != "":
             raw, key = env[env_name], f"{key} (from ${env_name})"
@@ -228,17 +251,31 @@ def markdown_reference() -> str:
     ]
     for top in fields(BeaconConfig):
         cls = get_type_hints(BeaconConfig)[top.name]
-        lines += [f"## `[{top.name}]`", "", (cls.__doc__ or "").split(":", 1)[-1].strip(), "",
-                  "| key | default | env | meaning |", "|---|---|---|---|"]
+        lines += [
+            f"## `[{top.name}]`",
+            "",
+            _summary(cls),
+            "",
+            "| key | default | env | meaning |",
+            "|---|---|---|---|",
+        ]
         for f in fields(cls):
-            default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
-            shown = repr(default).replace("'", '"').replace("True", "true").replace(
-                "False", "false")
+            factory = f.default_factory
+            default: Any = factory() if callable(factory) else f.default
+            shown = (
+                repr(default).replace("'", '"').replace("True", "true").replace("False", "false")
+            )
             env_name = f"`{f.metadata['env']}`" if f.metadata.get("env") else ""
             lines.append(f"| `{f.name}` | `{shown}` | {env_name} | {f.metadata['doc']} |")
         lines.append("")
     lines += ["## Example", "", "```toml", EXAMPLE.strip(), "```", ""]
     return "\n".join(lines)
+
+
+def _summary(cls: type[Any]) -> str:
+    """A table's docstring without its `[name]:` prefix, capitalised."""
+    text = (cls.__doc__ or "").split(":", 1)[-1].strip()
+    return text[:1].upper() + text[1:]
 
 
 EXAMPLE = """

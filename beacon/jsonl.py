@@ -83,8 +83,14 @@ class JsonlFile:
     held only for the duration of one append (rotation included).
     """
 
-    def __init__(self, path: Path, *, rotate_bytes: int = 10 * 1024 * 1024,
-                 archives: int = 5, modes: FileModes | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        rotate_bytes: int = 10 * 1024 * 1024,
+        archives: int = 5,
+        modes: FileModes | None = None,
+    ) -> None:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
         self.torn_path = path.with_name(path.name + ".torn")

@@ -53,15 +53,20 @@ def serialize(event: Event) -> bytes:
 class EventWriter:
     """Appends events to the log directory's streams from a single background thread."""
 
-    def __init__(self, config: WriterConfig, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, config: WriterConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.config = config
         self.log_dir = config.log_path
         modes = FileModes.for_mode(config.mode, config.group)
         self._modes = modes
         self._files = {
-            name: JsonlFile(self.log_dir / filename, rotate_bytes=config.rotate_bytes,
-                            archives=config.rotate_archives, modes=modes)
+            name: JsonlFile(
+                self.log_dir / filename,
+                rotate_bytes=config.rotate_bytes,
+                archives=config.rotate_archives,
+                modes=modes,
+            )
             for name, filename in (("runtime", RUNTIME_FILE), ("inventory", INVENTORY_FILE))
         }
         self.stats = WriterStats()
@@ -156,7 +161,8 @@ class EventWriter:
             for event in batch:
                 action = event.get("event", {}).get("action")
                 lines["inventory" if action in INVENTORY_ACTIONS else "runtime"].append(
-                    serialize(event))
+                    serialize(event)
+                )
         fsync_now = self.config.fsync == "always"
         for stream, stream_lines in lines.items():
             if stream_lines:
@@ -204,7 +210,7 @@ class EventWriter:
         jsonl.close()
         try:
             ensure_directory(self.log_dir, self._modes)
-        except Exception as exc:  # noqa: BLE001 - reported through stats, retried
+        except Exception as exc:
             self.stats.last_error = str(exc)
 
     def _maybe_fsync(self) -> None:

@@ -32,9 +32,7 @@ def build_pipeline(config: BeaconConfig) -> Pipeline:
     """The standard pipeline for `config`; its processors stay reachable for metrics."""
     processors: list[Processor] = [Enrich(config.endpoint.hostname, config.endpoint.origin)]
     if config.redaction.enabled:
-        processors.append(
-            Redact(Redactor(config.redaction.patterns, config.redaction.allowlist))
-        )
+        processors.append(Redact(Redactor(config.redaction.patterns, config.redaction.allowlist)))
     processors.append(Truncate(config.limits.field_bytes, config.limits.nested_field_bytes))
     if config.dedupe.enabled:
         processors.append(Dedupe(config.dedupe.window_seconds))

@@ -15,7 +15,7 @@ from beacon.schema.event import Event
 Processor = Callable[[Event], Event]
 
 
-class DropEvent(Exception):  # noqa: N818 - named for what it does, as structlog's DropEvent
+class DropEvent(Exception):
     """Raised by a processor to drop the event; `reason` is counted."""
 
     def __init__(self, reason: str) -> None:

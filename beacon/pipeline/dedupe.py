@@ -19,8 +19,9 @@ _MAX_KEYS = 65536
 class Dedupe:
     """Pipeline processor: mark repeats of a tool call that arrive on another ingest path."""
 
-    def __init__(self, window_seconds: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, window_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.window = window_seconds
         self.clock = clock
         self.seen: OrderedDict[tuple[str, str, str], tuple[float, str, str]] = OrderedDict()

@@ -9,8 +9,8 @@ trigger text are walked string by string, which keeps the common clean event che
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
 from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -27,16 +27,52 @@ _SECRET_WORDS = (
     r"|client[_\-]?secret|credentials?|session[_\-]?key|account[_\-]?key|sharedaccesskey"
     r"|connection[_\-]?string|auth[_\-]?token|cookie"
 )
+# A secret word may carry a suffix: `SECRET_KEY`, `AWS_SECRET_ACCESS_KEY`, `TOKEN_VALUE`.
+_SECRET_NAME = rf"(?:{_SECRET_WORDS})(?:[_\-]?(?:key|value|access[_\-]?key))?"
 
 # Dict keys whose string value is a secret, whatever it looks like (`{"password": "x"}`).
 _SECRET_KEY_SUFFIXES = (
-    "password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
-    "accesskey", "access_key", "access-key", "privatekey", "private_key", "private-key",
-    "signingkey", "signing_key", "signing-key", "encryptionkey", "encryption_key",
-    "encryption-key", "masterkey", "master_key", "master-key", "credential", "credentials",
-    "sessionkey", "session_key", "session-key", "accountkey", "account_key", "account-key",
-    "connectionstring", "connection_string", "connection-string", "cookie", "cookies",
-    "authorization", "sig",
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "signingkey",
+    "signing_key",
+    "signing-key",
+    "encryptionkey",
+    "encryption_key",
+    "encryption-key",
+    "masterkey",
+    "master_key",
+    "master-key",
+    "credential",
+    "credentials",
+    "sessionkey",
+    "session_key",
+    "session-key",
+    "accountkey",
+    "account_key",
+    "account-key",
+    "connectionstring",
+    "connection_string",
+    "connection-string",
+    "cookie",
+    "cookies",
+    "secretkey",
+    "secret_key",
+    "secret-key",
+    "authorization",
+    "sig",
 )
 
 
@@ -69,29 +105,52 @@ _I = re.IGNORECASE
 _JSON_SEP = r"(?:\\?[\"']|\\[ntr]|\s)*[:=]"
 
 RULES: tuple[Rule, ...] = (
-    _rule("pem_private_key",
-          r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-          r"private key-----"),
-    _rule("authorization_header",
-          rf"(?i)((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-          rf"(?:(?:bearer|basic|token|digest|negotiate|sso-key)\s+)?+){_NOT_MARKER}[^\s\"',;]+",
-          r"authorization", keep=1),
-    _rule("bearer_token", rf"(?i)(\bbearer\s+){_NOT_MARKER}[A-Za-z0-9\-._~+/]+=*",
-          r"bearer\s", keep=1),
-    _rule("url_password",
-          rf"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@\"']*:){_NOT_MARKER}[^\s/@\"']+(?=@)",
-          r"://[^\s/@\"]*:[^\s/@\"]*@", keep=1),
-    _rule("aws_access_key_id",
-          r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
-          r"(?:akia|asia|abia|acca|agpa|aida|aroa|aipa|anpa|anva|apka)[a-z0-9]{16}"),
-    _rule("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
-          r"gh[pousr]_|github_pat_"),
-    _rule("gitlab_token", r"\bgl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-[A-Za-z0-9_\-]{20,}",
-          r"gl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-"),
-    _rule("slack_token", r"\b(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})",
-          r"xox[abposre]-|xapp-"),
-    _rule("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
-          r"hooks\.slack\.com"),
+    _rule(
+        "pem_private_key",
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+        r"private key-----",
+    ),
+    _rule(
+        "authorization_header",
+        rf"(?i)((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+        rf"(?:(?:bearer|basic|token|digest|negotiate|sso-key)\s+)?+){_NOT_MARKER}[^\s\"',;]+",
+        r"authorization",
+        keep=1,
+    ),
+    _rule(
+        "bearer_token", rf"(?i)(\bbearer\s+){_NOT_MARKER}[A-Za-z0-9\-._~+/]+=*", r"bearer\s", keep=1
+    ),
+    _rule(
+        "url_password",
+        rf"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@\"']*:){_NOT_MARKER}[^\s/@\"']+(?=@)",
+        r"://[^\s/@\"]*:[^\s/@\"]*@",
+        keep=1,
+    ),
+    _rule(
+        "aws_access_key_id",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+        r"(?:akia|asia|abia|acca|agpa|aida|aroa|aipa|anpa|anva|apka)[a-z0-9]{16}",
+    ),
+    _rule(
+        "github_token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
+        r"gh[pousr]_|github_pat_",
+    ),
+    _rule(
+        "gitlab_token",
+        r"\bgl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-[A-Za-z0-9_\-]{20,}",
+        r"gl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-",
+    ),
+    _rule(
+        "slack_token",
+        r"\b(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})",
+        r"xox[abposre]-|xapp-",
+    ),
+    _rule(
+        "slack_webhook",
+        r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
+        r"hooks\.slack\.com",
+    ),
     _rule("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}", r"[sr]k_(?:live|test)_"),
     _rule("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}", r"sk-ant-"),
     _rule("openai_key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}", r"sk-"),
@@ -100,15 +159,25 @@ RULES: tuple[Rule, ...] = (
     _rule("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}", r"pypi-age"),
     _rule("gcp_api_key", r"\bAIza[0-9A-Za-z_\-]{35}", r"aiza"),
     _rule("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", r"eyj"),
-    _rule("azure_sas_signature", rf"(?i)([?&;]sig=){_NOT_MARKER}[A-Za-z0-9%+/=\-_]{{16,}}",
-          r"sig=", keep=1),
-    _rule("flag_secret",
-          rf"(?i)(--?[A-Za-z0-9_\-]*(?:{_SECRET_WORDS})(?:\s+|=)){_NOT_MARKER}(?!-)[^\s\"']+",
-          rf"--?[a-z0-9_\-]*(?:{_SECRET_WORDS})(?:\s|\\[ntr]|=)", keep=1),
-    _rule("assignment",
-          rf"(?i)((?:{_SECRET_WORDS})[\"']?\s*[:=]\s*[\"']?){_NOT_MARKER}"
-          r"[^\s\"',;&}{\]\[)(<>]+",
-          rf"(?:{_SECRET_WORDS}){_JSON_SEP}", keep=1),
+    _rule(
+        "azure_sas_signature",
+        rf"(?i)([?&;]sig=){_NOT_MARKER}[A-Za-z0-9%+/=\-_]{{16,}}",
+        r"sig=",
+        keep=1,
+    ),
+    _rule(
+        "flag_secret",
+        rf"(?i)(--?[A-Za-z0-9_\-]*{_SECRET_NAME}(?:\s+|=)){_NOT_MARKER}(?!-)[^\s\"']+",
+        rf"--?[a-z0-9_\-]*{_SECRET_NAME}(?:\s|\\[ntr]|=)",
+        keep=1,
+    ),
+    _rule(
+        "assignment",
+        rf"(?i)({_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?){_NOT_MARKER}"
+        r"[^\s\"',;&}{\]\[)(<>]+",
+        rf"{_SECRET_NAME}{_JSON_SEP}",
+        keep=1,
+    ),
 )
 
 _ASSIGNED_VALUE_MIN = 8
@@ -152,8 +221,13 @@ class Redactor:
     `extra_patterns` are user regexes redacted whole; `allowlist` values are never redacted.
     """
 
-    def __init__(self, extra_patterns: Iterable[str] = (), allowlist: Iterable[str] = (),
-                 *, prefilter: bool = True) -> None:
+    def __init__(
+        self,
+        extra_patterns: Iterable[str] = (),
+        allowlist: Iterable[str] = (),
+        *,
+        prefilter: bool = True,
+    ) -> None:
         extra = tuple(re.compile(p) for p in extra_patterns)
         self._rules = RULES + tuple(Rule(f"custom_{i}", p, 0, "") for i, p in enumerate(extra))
         self._allow = frozenset(allowlist)
@@ -180,7 +254,7 @@ class Redactor:
     def _replacer(self, rule: Rule, assigned: list[str]) -> Callable[[re.Match[str]], str]:
         def replace(match: re.Match[str]) -> str:
             kept = "".join(match.group(i) or "" for i in range(1, rule.keep + 1))
-            secret = match.group(0)[len(kept):]
+            secret = match.group(0)[len(kept) :]
             if secret in self._allow:
                 return match.group(0)
             if rule.keep and len(secret) >= _ASSIGNED_VALUE_MIN:
@@ -219,22 +293,30 @@ class Redactor:
                 count += n
         return count
 
-    def _collect(self, node: Any, slots: list[tuple[Any, Any, str]]) -> int:
+    def _collect(self, node: dict[str, Any] | list[Any], slots: list[tuple[Any, Any, str]]) -> int:
         """Gather (container, key, string) slots; values under secret-named keys are redacted."""
         count = 0
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        is_dict = isinstance(node, dict)
-        for key, value in items:
-            if isinstance(value, str):
-                if (is_dict and value and value != MARKER and value not in self._allow
-                        and is_secret_key(key)):
-                    node[key] = MARKER
-                    count += 1
-                elif value:
-                    slots.append((node, key, value))
-            elif isinstance(value, dict | list):
-                count += self._collect(value, slots)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str):
+                    if value and self._secret_by_key(key, value):
+                        node[key] = MARKER
+                        count += 1
+                    elif value:
+                        slots.append((node, key, value))
+                elif isinstance(value, dict | list):
+                    count += self._collect(value, slots)
+        else:
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    if value:
+                        slots.append((node, index, value))
+                elif isinstance(value, dict | list):
+                    count += self._collect(value, slots)
         return count
+
+    def _secret_by_key(self, key: str, value: str) -> bool:
+        return value != MARKER and value not in self._allow and is_secret_key(key)
 
     @staticmethod
     def _suspects(values: list[str]) -> list[int]:

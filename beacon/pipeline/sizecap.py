@@ -36,8 +36,20 @@ _TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("approval", "reason"),
     ("policy", "reason"),
 )
-_CORE_KEYS = ("timestamp", "vendor", "product", "schema_version", "event", "severity",
-              "endpoint", "user", "harness", "origin", "session", "content")
+_CORE_KEYS = (
+    "timestamp",
+    "vendor",
+    "product",
+    "schema_version",
+    "event",
+    "severity",
+    "endpoint",
+    "user",
+    "harness",
+    "origin",
+    "session",
+    "content",
+)
 _SHORT_TEXT = 1024
 _CORE_TEXT = 256
 _MAX_ITEMS = 32
@@ -122,8 +134,7 @@ class SizeCap:
 
     def _bare(self, event: Event, dropped: list[str]) -> Event:
         """Last resort: every string short, lists cut; the event is still written."""
-        bare = {k: _shorten_strings(v, _CORE_TEXT) for k, v in event.items()
-                if k != "content"}
+        bare = {k: _shorten_strings(v, _CORE_TEXT) for k, v in event.items() if k != "content"}
         del dropped[_MAX_ITEMS:]
         bare["content"] = {"included": False, "truncated": True, "dropped_fields": dropped}
         bare["field_truncated"] = True

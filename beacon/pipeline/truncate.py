@@ -62,8 +62,13 @@ class Truncate:
             if cut is None:
                 return None
             original = node.encode("utf-8", "surrogatepass")
-            cuts.append({"field": path, "bytes": len(original),
-                         "sha256": hashlib.sha256(original).hexdigest()})
+            cuts.append(
+                {
+                    "field": path,
+                    "bytes": len(original),
+                    "sha256": hashlib.sha256(original).hexdigest(),
+                }
+            )
             return cut
         if isinstance(node, dict):
             for key, value in node.items():

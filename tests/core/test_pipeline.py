@@ -1,0 +1,171 @@
+"""Pipeline processors: enrich, truncate, size cap, dedupe, and explicit counted drops."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from beacon.config import BeaconConfig, LimitsConfig
+from beacon.pipeline import (
+    Dedupe,
+    DropEvent,
+    Enrich,
+    Pipeline,
+    SizeCap,
+    Truncate,
+    build_pipeline,
+)
+from beacon.pipeline.truncate import TRUNCATION_MARKER, truncate_utf8
+from beacon.schema import load_json_schema, new_event
+
+VALIDATOR = Draft202012Validator(load_json_schema())
+
+
+def test_enrich_adds_identity_and_keeps_mapper_values() -> None:
+    """Enrich stamps id, created, endpoint, user and origin without overwriting."""
+    event = new_event(
+        "prompt.submitted", harness="claude_code", origin="ci", endpoint={"hostname": "builder"}
+    )
+    out = Enrich(hostname="laptop", origin="local")(event)
+    assert out["event"]["id"] and out["event"]["created"].endswith("Z")
+    assert out["endpoint"]["hostname"] == "builder"
+    assert out["endpoint"]["os"] and out["endpoint"]["agent_version"]
+    assert out["origin"] == "ci"
+    same_id = out["event"]["id"]
+    assert Enrich()(out)["event"]["id"] == same_id
+
+
+@given(st.text(min_size=0, max_size=3000), st.integers(16, 2048))
+@settings(max_examples=400, deadline=None)
+def test_truncate_utf8_respects_limit_and_boundaries(text: str, limit: int) -> None:
+    """Cuts land on a character boundary, carry the marker and never exceed the limit."""
+    cut = truncate_utf8(text, limit)
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) <= limit:
+        assert cut is None
+        return
+    assert cut is not None
+    assert len(cut.encode("utf-8", "surrogatepass")) <= limit
+    assert cut.endswith(TRUNCATION_MARKER)
+    assert text.startswith(cut[: -len(TRUNCATION_MARKER)])
+
+
+def test_truncate_records_path_length_and_hash() -> None:
+    """Each cut field is listed with its original byte length and sha256."""
+    long_prompt = "é" * 3000  # 6000 bytes
+    long_raw = "r" * 5000
+    event = new_event(
+        "prompt.submitted",
+        harness="x",
+        prompt={"text": long_prompt},
+        raw={"attributes": {"body": long_raw}},
+    )
+    out = Truncate(4096, 2048)(event)
+    assert len(out["prompt"]["text"].encode()) <= 4096
+    assert len(out["raw"]["attributes"]["body"]) <= 2048
+    cuts = {c["field"]: c for c in out["content"]["truncations"]}
+    assert cuts["prompt.text"]["bytes"] == 6000
+    assert cuts["prompt.text"]["sha256"] == hashlib.sha256(long_prompt.encode()).hexdigest()
+    assert cuts["raw.attributes.body"]["bytes"] == 5000
+    assert out["content"]["truncated"] is True
+
+
+def test_small_events_pass_truncate_untouched() -> None:
+    """An event shorter than every limit is not modified."""
+    event = new_event("tool.invoked", harness="x", tool={"name": "Bash"})
+    before = orjson.dumps(event)
+    assert orjson.dumps(Truncate()(event)) == before
+
+
+def _huge_event() -> dict[str, Any]:
+    many = {f"k{i}": "v" * 1500 for i in range(60)}
+    return new_event(
+        "command.executed",
+        harness="claude_code",
+        command={"command": "x" * 4000, "output": "o" * 4000},
+        file={"path": "/a", "diff": "d" * 4000},
+        gen_ai={"input": {"messages": ["m" * 2000] * 20}},
+        raw={"attributes": many},
+        message="m" * 4000,
+    )
+
+
+def test_size_cap_degrades_in_steps_and_never_drops() -> None:
+    """Oversize events lose raw first, then content; they are still written and flagged."""
+    cap = SizeCap(16384)
+    out = cap(_huge_event())
+    assert len(orjson.dumps(out)) <= 16384
+    assert out["field_truncated"] is True
+    dropped = out["content"]["dropped_fields"]
+    assert dropped[0] == "raw"
+    assert "command.output" in dropped and "file.diff" in dropped
+    assert out["event"]["action"] == "command.executed"
+    assert out["command"]["command"].startswith("x")
+    assert cap.degraded == 1
+
+
+def test_size_cap_bare_fallback_for_pathological_core() -> None:
+    """Even a huge core (thousands of keys in an open object) ends under the cap."""
+    event = new_event("session.activity", harness="h" * 70000, session={"id": "s" * 70000})
+    out = SizeCap(4096)(event)
+    assert len(orjson.dumps(out)) <= 4096
+    assert out["field_truncated"] is True
+    assert out["event"]["action"] == "session.activity"
+
+
+@given(st.integers(4096, 80000), st.integers(64, 8192), st.integers(64, 4096))
+@settings(max_examples=60, deadline=None)
+def test_pipeline_output_always_fits_cap_and_validates(cap: int, field: int, nested: int) -> None:
+    """Whatever the limits, the pipeline's output is under the cap and schema-valid."""
+    config = replace(BeaconConfig(), limits=LimitsConfig(field, nested, cap))
+    out = build_pipeline(config).process(_huge_event())
+    assert out is not None
+    assert len(orjson.dumps(out)) <= cap
+    VALIDATOR.validate(out)
+
+
+def test_drops_are_explicit_and_counted() -> None:
+    """A processor drops by raising DropEvent; the reason is counted."""
+
+    def drop_metrics(event: dict[str, Any]) -> dict[str, Any]:
+        if event["event"]["action"] == "metric.observed":
+            raise DropEvent("runtime_metric")
+        return event
+
+    pipeline = Pipeline([Enrich(), drop_metrics])
+    events = [new_event("metric.observed", harness="x"), new_event("tool.invoked", harness="x")]
+    out = pipeline.process_batch(events)
+    assert [e["event"]["action"] for e in out] == ["tool.invoked"]
+    assert pipeline.stats.dropped == {"runtime_metric": 1}
+    assert pipeline.stats.accepted == 2 and pipeline.stats.processed == 1
+
+
+def test_dedupe_marks_same_tool_call_from_another_path() -> None:
+    """The same call id from OTLP and a hook: both kept, the later marked duplicate."""
+    now = [100.0]
+    dedupe = Dedupe(window_seconds=10, clock=lambda: now[0])
+
+    def call(source: str, event_id: str) -> dict[str, Any]:
+        event = new_event(
+            "command.executed",
+            harness="claude_code",
+            session={"id": "s1"},
+            gen_ai={"tool": {"call": {"id": "toolu_1"}}},
+        )
+        event["event"].update(id=event_id, source=source)
+        return dedupe(event)
+
+    first = call("otlp.logs", "a")
+    second = call("hook.command", "b")
+    same_path = call("otlp.logs", "c")
+    assert "duplicate_of" not in first["event"]
+    assert second["event"]["duplicate_of"] == "a"
+    assert "duplicate_of" not in same_path["event"]
+    now[0] += 11
+    assert "duplicate_of" not in call("hook.http", "d")["event"]
