@@ -93,9 +93,7 @@ def test_corrupt_checkpoint_is_moved_aside_and_reported(
     assert len(sink.lines()) == 1
 
 
-def test_state_dir_is_locked_against_a_second_shipper(
-    tmp_path: Path, log_dir: Path
-) -> None:
+def test_state_dir_is_locked_against_a_second_shipper(tmp_path: Path, log_dir: Path) -> None:
     """Two shippers on one state dir would double-ship; the second one is refused."""
     store = CheckpointStore(tmp_path / "state")
     store.prepare()

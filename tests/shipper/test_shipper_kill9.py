@@ -1,0 +1,137 @@
+"""Fault tests in real processes: `kill -9` of `python -m shippers` at random moments while
+the writer appends and rotates. Object stores must hold every line exactly once."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shippers.testing import RotatingLog, make_event
+
+Seqs = Callable[[list[bytes]], list[int]]
+Reader = Callable[[Any, str], tuple[list[bytes], list[dict[str, Any]]]]
+
+pytestmark = [pytest.mark.slow, pytest.mark.network]
+
+TRIALS = 20
+
+
+class Writer:
+    """Appends to both streams at a steady rate in a thread, rotating like the collector."""
+
+    def __init__(self, log_dir: Path, rate: float = 250.0) -> None:
+        self.runtime = RotatingLog(log_dir / "runtime.jsonl", rotate_bytes=48 * 1024, keep=5)
+        self.inventory = RotatingLog(
+            log_dir / "inventory_state.jsonl", rotate_bytes=16 * 1024, keep=5
+        )
+        self.rate = rate
+        self.written: list[int] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        seq = 0
+        while not self.stop.is_set():
+            log = self.inventory if seq % 10 == 0 else self.runtime
+            log.append(make_event(seq, pad=random.randint(20, 300)))
+            self.written.append(seq)
+            seq += 1
+            self.stop.wait(1.0 / self.rate)
+
+    def __enter__(self) -> Writer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _ship_cmd(log_dir: Path, state_dir: Path, sink_args: list[str], once: bool) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "shippers",
+        "--log-dir",
+        str(log_dir),
+        "--state-dir",
+        str(state_dir),
+        "--batch-max-bytes",
+        "16384",
+        "--batch-max-age",
+        "0.2",
+        "--metrics-address",
+        "off",
+        *sink_args,
+    ]
+    return [*cmd, "--once"] if once else cmd
+
+
+def _kill_trials(log_dir: Path, state_dir: Path, sink_args: list[str], trials: int) -> int:
+    """Run the shipper `trials` times, each killed with SIGKILL at a random moment."""
+    rng = random.Random(os.getpid())
+    killed_mid_batch = 0
+    for _ in range(trials):
+        proc = subprocess.Popen(
+            _ship_cmd(log_dir, state_dir, sink_args, once=False),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(rng.uniform(0.5, 1.5))
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+        checkpoint = state_dir / "runtime.checkpoint.json"
+        if checkpoint.exists() and b'"pending": {' in checkpoint.read_bytes():
+            killed_mid_batch += 1
+    return killed_mid_batch
+
+
+def _drain(log_dir: Path, state_dir: Path, sink_args: list[str]) -> None:
+    done = subprocess.run(
+        _ship_cmd(log_dir, state_dir, sink_args, once=True),
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def test_kill9_during_rotation_s3_exactly_once(
+    tmp_path: Path,
+    log_dir: Path,
+    s3_bucket: tuple[Any, str],
+    moto_endpoint: str,
+    s3_reader: Reader,
+    seqs: Seqs,
+) -> None:
+    """20 SIGKILLs at random moments: every line in S3 exactly once, none lost."""
+    client, bucket = s3_bucket
+    state_dir = tmp_path / "state"
+    sink_args = [
+        "--sink",
+        "s3",
+        "--bucket",
+        bucket,
+        "--endpoint-url",
+        moto_endpoint,
+        "--region",
+        "us-east-1",
+    ]
+    with Writer(log_dir) as writer:
+        _kill_trials(log_dir, state_dir, sink_args, TRIALS)
+    _drain(log_dir, state_dir, sink_args)
+    shipped = seqs(s3_reader(client, bucket)[0])
+    assert writer.runtime.rotations >= 5
+    assert len(shipped) == len(set(shipped)), "duplicates in S3"
+    assert sorted(shipped) == sorted(writer.written), "lines missing from S3"
