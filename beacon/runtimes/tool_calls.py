@@ -189,7 +189,9 @@ def classify(call: ToolCall) -> tuple[Action, dict[str, Any], str | None]:
             tool["path"] = path
             fields["file"] = _file_block(path, patch_op)
             action = Action.FILE_CREATED if patch_op == "create" else Action.FILE_MODIFIED
-            return (Action.TOOL_FAILED if failed else action), fields, severity
+            if failed:
+                return Action.TOOL_FAILED, fields, None
+            return action, fields, severity
     operation: str | None = None
     action = Action.TOOL_COMPLETED
     if key in READ_TOOLS:
@@ -205,5 +207,5 @@ def classify(call: ToolCall) -> tuple[Action, dict[str, Any], str | None]:
     elif path:
         tool["path"] = path
     if failed:
-        return Action.TOOL_FAILED, fields, severity
+        return Action.TOOL_FAILED, fields, None  # tool.failed's default severity (high)
     return action, fields, severity

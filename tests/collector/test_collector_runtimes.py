@@ -1,0 +1,490 @@
+"""Runtime mappers as pure functions: tool classification, usage accounting, noise controls."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from beacon.runtimes import registry
+from beacon.runtimes.context import MapContext, MapOptions
+from beacon.runtimes.generic import canonical_harness
+from beacon.runtimes.records import Batch, LogRecord, MetricPoint, Scope, Span
+from beacon.runtimes.registry import Mapper, Runtime
+from beacon.schema.actions import is_known_action
+from beacon.schema.event import Event
+
+CLAUDE = {"service.name": "claude-code", "service.version": "2.1.197"}
+CODEX = {"service.name": "codex_exec", "service.version": "0.169.0"}
+GEMINI = {"service.name": "gemini-cli", "service.version": "v20.20.2", "session.id": "g-1"}
+
+
+def log(
+    resource: dict[str, Any], attributes: dict[str, Any], *, body: Any = None, name: str = ""
+) -> LogRecord:
+    return LogRecord(
+        scope=Scope(resource, "scope"),
+        attributes=attributes,
+        body=body,
+        event_name=name,
+        time_unix_nano=1_795_312_267_283_000_000,
+    )
+
+
+def point(
+    resource: dict[str, Any], name: str, value: float, attrs: dict[str, Any], **kw: Any
+) -> MetricPoint:
+    return MetricPoint(
+        scope=Scope(resource, "scope"),
+        name=name,
+        attributes=attrs,
+        kind=kw.pop("kind", "sum"),
+        value=value,
+        time_unix_nano=kw.pop("time", 1_795_312_267_283_000_000),
+        **kw,
+    )
+
+
+def run(
+    *,
+    logs: list[LogRecord] = (),
+    spans: list[Span] = (),
+    points: list[MetricPoint] = (),  # type: ignore[assignment]
+    options: MapOptions | None = None,
+) -> tuple[list[Event], Mapper]:
+    mapper = Mapper(MapContext(options or MapOptions()))
+    events = mapper.map(Batch(logs=list(logs), spans=list(spans), points=list(points)))
+    for event in events:
+        assert is_known_action(event["event"]["action"]), event["event"]
+    return events, mapper
+
+
+def claude_tool_result(tool: str, **attrs: Any) -> Event:
+    record = log(
+        CLAUDE,
+        {
+            "event.name": "tool_result",
+            "session.id": "s-1",
+            "tool_name": tool,
+            "tool_use_id": "toolu_1",
+            "success": "true",
+            "duration_ms": "58",
+            **attrs,
+        },
+        body="claude_code.tool_result",
+    )
+    events, _ = run(logs=[record])
+    assert len(events) == 1
+    return events[0]
+
+
+def test_claude_bash_result_is_command_executed_with_decoded_command() -> None:
+    """The command comes from the JSON-string `tool_input`; string numbers are coerced."""
+    event = claude_tool_result("Bash", tool_input=json.dumps({"command": "echo BEACON_MARKER"}))
+    assert event["event"]["action"] == "command.executed"
+    assert event["command"] == {"command": "echo BEACON_MARKER", "duration_ms": 58}
+    assert event["gen_ai"]["tool"]["call"]["id"] == "toolu_1"
+    assert event["session"]["id"] == "s-1"
+    assert event["harness"] == {"name": "claude_code", "version": "2.1.197"}
+    assert event["raw"]["attributes"]["tool_name"] == "Bash"
+
+
+@pytest.mark.parametrize(
+    ("tool", "params", "action", "operation"),
+    [
+        ("Read", {"file_path": "/p/a.py"}, "file.read", "read"),
+        ("Write", {"file_path": "/p/new.md"}, "file.modified", "create"),
+        ("Edit", {"file_path": "/p/a.py"}, "file.modified", "modify"),
+        ("NotebookEdit", {"notebook_path": "/p/n.ipynb"}, "file.modified", "modify"),
+    ],
+)
+def test_claude_file_tools_map_to_file_actions(
+    tool: str, params: dict[str, str], action: str, operation: str
+) -> None:
+    """Read/Write/Edit results carry `file{path, operation, language}`."""
+    event = claude_tool_result(tool, tool_parameters=json.dumps(params))
+    assert event["event"]["action"] == action
+    path = next(iter(params.values()))
+    assert event["file"]["path"] == path and event["file"]["operation"] == operation
+    assert event["file"]["language"] == path.rsplit(".", 1)[1]
+
+
+def test_claude_mcp_tool_name_is_split_into_server_and_tool() -> None:
+    """`mcp__github__create_issue` is an MCP call to server github, tool create_issue."""
+    event = claude_tool_result("mcp__github__create_issue")
+    assert event["event"]["action"] == "mcp.tool_invoked"
+    assert event["mcp"] == {"server": "github", "tool": "create_issue"}
+
+
+def test_claude_failed_tool_is_tool_failed_with_error() -> None:
+    """A non-shell tool with success "false" is tool.failed, error kept, severity raised."""
+    event = claude_tool_result(
+        "Glob", success="false", error_type="Error:ENOENT", error="no such file"
+    )
+    assert event["event"]["action"] == "tool.failed"
+    assert event["error"] == {"type": "Error:ENOENT", "message": "no such file"}
+    assert event["severity"] == "high"
+
+
+def test_claude_other_tool_is_tool_completed() -> None:
+    """Tools that are neither shell, file nor MCP are tool.completed."""
+    assert claude_tool_result("Glob")["event"]["action"] == "tool.completed"
+
+
+@pytest.mark.parametrize(
+    ("decision", "source", "action", "required"),
+    [
+        ("accept", "config", "approval.allowed", False),
+        ("accept", "user_temporary", "approval.allowed", True),
+        ("reject", "user_reject", "approval.denied", True),
+    ],
+)
+def test_claude_tool_decision_maps_to_approval(
+    decision: str, source: str, action: str, required: bool
+) -> None:
+    """tool_decision -> approval.allowed/denied with decision and reason (the source)."""
+    record = log(
+        CLAUDE,
+        {
+            "event.name": "tool_decision",
+            "decision": decision,
+            "source": source,
+            "tool_name": "Bash",
+            "tool_use_id": "toolu_9",
+        },
+        body="claude_code.tool_decision",
+    )
+    (event,), _ = run(logs=[record])
+    assert event["event"]["action"] == action
+    assert event["approval"] == {"required": required, "decision": decision, "reason": source}
+    assert event["gen_ai"]["tool"]["call"]["id"] == "toolu_9"
+
+
+def test_claude_api_error_and_unknown_events_are_kept() -> None:
+    """api_error -> model.error; an unknown name -> session.activity; no name -> unclassified."""
+    records = [
+        log(
+            CLAUDE,
+            {"event.name": "api_error", "status_code": "529", "error": "overloaded", "model": "m"},
+            body="claude_code.api_error",
+        ),
+        log(
+            CLAUDE, {"event.name": "brand_new_event", "x": "1"}, body="claude_code.brand_new_event"
+        ),
+        log(CLAUDE, {"x": "2"}),
+    ]
+    events, _ = run(logs=records)
+    assert [e["event"]["action"] for e in events] == [
+        "model.error",
+        "session.activity",
+        "telemetry.unclassified",
+    ]
+    assert events[0]["error"] == {"type": "http_529", "message": "overloaded"}
+    assert events[1]["raw"]["attributes"] == {"event.name": "brand_new_event", "x": "1"}
+    assert events[2]["raw"]["attributes"] == {"x": "2"}
+
+
+def test_claude_api_request_carries_usage_and_cost() -> None:
+    """api_request -> model.request with disjoint token counts and cost."""
+    record = log(
+        CLAUDE,
+        {
+            "event.name": "api_request",
+            "model": "claude-x",
+            "input_tokens": 12,
+            "output_tokens": "20",
+            "cache_read_tokens": 3,
+            "cache_creation_tokens": 4,
+            "cost_usd": 0.5,
+        },
+        body="claude_code.api_request",
+    )
+    (event,), _ = run(logs=[record])
+    assert event["event"]["action"] == "model.request"
+    assert event["gen_ai"]["usage"] == {
+        "input_tokens": 12,
+        "output_tokens": 20,
+        "cache_read": {"input_tokens": 3},
+        "cache_creation": {"input_tokens": 4},
+        "cost_usd": 0.5,
+    }
+
+
+def codex_result(tool: str, arguments: Any, output: str = "", **attrs: Any) -> Event:
+    record = log(
+        CODEX,
+        {
+            "event.name": "codex.tool_result",
+            "tool_name": tool,
+            "call_id": "call_1",
+            "arguments": json.dumps(arguments),
+            "success": "true",
+            "output": output,
+            "conversation.id": "c-1",
+            **attrs,
+        },
+    )
+    (event,), _ = run(logs=[record])
+    return event
+
+
+def test_codex_shell_argv_and_exit_code_from_output() -> None:
+    """`["bash","-lc",cmd]` gives cmd; the exit code printed in the output is kept."""
+    event = codex_result(
+        "shell", {"command": ["bash", "-lc", "ls /nope"]}, "Process exited with code 2\n"
+    )
+    assert event["event"]["action"] == "command.executed"
+    assert event["command"]["command"] == "ls /nope"
+    assert event["command"]["exit_code"] == 2
+    assert event["severity"] == "low"
+    assert event["session"]["id"] == "c-1"
+    assert event["gen_ai"]["tool"]["call"]["id"] == "call_1"
+
+
+def test_codex_apply_patch_and_mcp_results() -> None:
+    """apply_patch adding a file is file.created; a result with mcp_server is an MCP call."""
+    patch = codex_result(
+        "apply_patch", {"input": "*** Begin Patch\n*** Add File: docs/x.md\n+hi\n"}
+    )
+    assert patch["event"]["action"] == "file.created"
+    assert patch["file"] == {"path": "docs/x.md", "operation": "create", "language": "md"}
+    mcp = codex_result("search", {"q": "x"}, mcp_server="docs")
+    assert mcp["event"]["action"] == "mcp.tool_invoked"
+    assert mcp["mcp"]["server"] == "docs"
+
+
+def test_codex_token_usage_does_not_double_count_cached_input() -> None:
+    """Codex `input` includes `cached_input`: input_tokens is the uncached part, total not usage."""
+    attrs = {"model": "gpt", "app.version": "0.169.0"}
+    points = [
+        point(
+            CODEX,
+            "codex.turn.token_usage",
+            v,
+            {**attrs, "token_type": t},
+            kind="histogram",
+            temporality=1,
+        )
+        for t, v in (("input", 100.0), ("cached_input", 40.0), ("output", 20.0), ("total", 120.0))
+    ]
+    events, _ = run(points=points)
+    usage = [e for e in events if e["event"]["action"] == "token.usage"]
+    tokens = {e["gen_ai"]["token"]["type"]: e["gen_ai"]["usage"] for e in usage}
+    assert tokens == {
+        "input": {"input_tokens": 60},
+        "cached_input": {"cache_read": {"input_tokens": 40}},
+        "output": {"output_tokens": 20},
+    }
+    assert [e["event"]["action"] for e in events if "usage" not in e.get("gen_ai", {})] == [
+        "metric.observed"
+    ]
+
+
+def test_codex_spans_and_internal_metrics_dropped_unless_asked() -> None:
+    """Codex spans and internal metrics are counted drops by default, kept with the flags."""
+    span = Span(scope=Scope(CODEX, "codex_exec"), name="run_turn", attributes={"thread.id": 1})
+    metric = point(CODEX, "codex.sqlite.init.count", 1, {})
+    events, mapper = run(spans=[span], points=[metric])
+    assert events == []
+    assert mapper.context.dropped == {"codex_span": 1, "runtime_metric": 1}
+    events, _ = run(
+        spans=[span],
+        points=[metric],
+        options=MapOptions(include_codex_spans=True, include_runtime_metrics=True),
+    )
+    assert sorted(e["event"]["action"] for e in events) == ["metric.observed", "trace.unclassified"]
+
+
+def test_gemini_cumulative_token_usage_becomes_deltas() -> None:
+    """Gemini metrics are cumulative: each export reports only the increase."""
+    mapper = Mapper(MapContext())
+    amounts = []
+    for value in (60, 90, 90):
+        p = point(
+            GEMINI,
+            "gemini_cli.token.usage",
+            value,
+            {"type": "input", "model": "g"},
+            temporality=2,
+            start_time_unix_nano=1,
+        )
+        amounts += [e["gen_ai"]["usage"]["input_tokens"] for e in mapper.map(Batch(points=[p]))]
+    assert amounts == [60, 30]
+    assert mapper.context.dropped["unchanged_usage"] == 1
+
+
+def test_gemini_rejected_tool_call_is_only_an_approval_denied() -> None:
+    """A rejected tool did not run: approval.denied, no tool event."""
+    record = log(
+        GEMINI,
+        {
+            "event.name": "gemini_cli.tool_call",
+            "function_name": "run_shell_command",
+            "decision": "reject",
+            "success": False,
+            "function_args": json.dumps({"command": "rm -rf /"}),
+        },
+    )
+    events, _ = run(logs=[record])
+    assert [e["event"]["action"] for e in events] == ["approval.denied"]
+    assert events[0]["session"]["id"] == "g-1"
+    assert "version" not in events[0]["harness"]  # service.version is Node's, not Gemini's
+
+
+def test_gemini_file_operation_maps_by_operation() -> None:
+    """file_operation create/read/update -> file.created/read/modified."""
+    records = [
+        log(
+            GEMINI,
+            {
+                "event.name": "gemini_cli.file_operation",
+                "operation": op,
+                "tool_name": "write_file",
+                "extension": ".py",
+            },
+        )
+        for op in ("create", "read", "update")
+    ]
+    events, _ = run(logs=records)
+    assert [e["event"]["action"] for e in events] == ["file.created", "file.read", "file.modified"]
+    assert events[2]["file"] == {"operation": "modify", "language": "py"}
+
+
+@pytest.mark.parametrize(
+    ("service", "harness"),
+    [("copilot-chat", "vscode_copilot"), ("github-copilot", "copilot_cli")],
+)
+def test_copilot_spans_map_tools_prompts_and_chats(service: str, harness: str) -> None:
+    """execute_tool -> command.executed; invoke_agent with a request -> prompt; chat -> model."""
+    resource = {"service.name": service, "service.version": "1.2"}
+    spans = [
+        Span(
+            scope=Scope(resource, "copilot"),
+            name="execute_tool run_in_terminal",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "run_in_terminal",
+                "gen_ai.tool.call.id": "t1",
+                "gen_ai.tool.call.arguments": '{"command": "make test"}',
+                "gen_ai.conversation.id": "conv",
+            },
+            trace_id="ab" * 16,
+            span_id="cd" * 8,
+            start_time_unix_nano=1_000_000_000,
+            end_time_unix_nano=1_250_000_000,
+        ),
+        Span(
+            scope=Scope(resource, "copilot"),
+            name="invoke_agent GitHub Copilot",
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "copilot_chat.user_request": "fix the build",
+            },
+        ),
+        Span(
+            scope=Scope(resource, "copilot"),
+            name="chat gpt-5",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-5",
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.output_tokens": 5,
+            },
+        ),
+    ]
+    events, _ = run(spans=spans)
+    assert [e["event"]["action"] for e in events] == [
+        "command.executed",
+        "prompt.submitted",
+        "model.request",
+    ]
+    assert {e["harness"]["name"] for e in events} == {harness}
+    assert events[0]["command"] == {"command": "make test", "duration_ms": 250}
+    assert events[0]["session"]["id"] == "conv"
+    assert events[0]["trace"] == {"id": "ab" * 16, "span_id": "cd" * 8}
+    assert events[1]["prompt"]["text"] == "fix the build"
+    assert events[2]["gen_ai"]["usage"] == {"input_tokens": 10, "output_tokens": 5}
+
+
+def test_copilot_metrics_keep_token_usage_and_drop_own_metrics() -> None:
+    """gen_ai.client.token.usage -> token.usage; copilot_chat.* metrics are runtime metrics."""
+    resource = {"service.name": "copilot-chat"}
+    points = [
+        point(
+            resource,
+            "gen_ai.client.token.usage",
+            42,
+            {"gen_ai.token.type": "output"},
+            kind="histogram",
+            temporality=1,
+        ),
+        point(resource, "copilot_chat.tool.call.count", 1, {}),
+    ]
+    events, mapper = run(points=points)
+    assert [e["event"]["action"] for e in events] == ["token.usage"]
+    assert events[0]["gen_ai"]["usage"] == {"output_tokens": 42}
+    assert mapper.context.dropped["runtime_metric"] == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "harness"),
+    [
+        ("Claude Code", "claude_code"),
+        ("codex_cli_rs", "codex_cli"),
+        ("vscode-copilot", "vscode_copilot"),
+        ("cline", "cline"),
+        ("My Agent!", "my_agent_"),
+        ("", "otel"),
+    ],
+)
+def test_generic_harness_names_are_canonical(service: str, harness: str) -> None:
+    """Harness names follow upstream's canonicalisation; unknown ones pass through, cleaned."""
+    assert canonical_harness(service) == harness
+
+
+def test_generic_keeps_unknown_senders_and_drops_process_metrics() -> None:
+    """Unknown senders' logs are kept with raw attributes; process metrics are counted drops."""
+    resource = {"service.name": "acme-agent"}
+    events, mapper = run(
+        logs=[log(resource, {"k": "v"}, body="hello"), log(resource, {"event.name": "acme.thing"})],
+        points=[
+            point(resource, "process.cpu.time", 1.0, {}),
+            point(resource, "acme.widgets", 3, {}),
+        ],
+    )
+    assert [(e["harness"]["name"], e["event"]["action"]) for e in events] == [
+        ("acme-agent", "telemetry.unclassified"),
+        ("acme-agent", "session.activity"),
+        ("acme-agent", "metric.observed"),
+    ]
+    assert events[0]["message"] == "hello" and events[0]["raw"]["attributes"] == {"k": "v"}
+    assert mapper.context.dropped["runtime_metric"] == 1
+
+
+def test_a_failing_mapper_keeps_the_record_as_unclassified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mapper bug never loses a record: it becomes telemetry.unclassified with the error."""
+
+    def broken(*_: Any) -> list[Event]:
+        raise KeyError("boom")
+
+    runtime = Runtime("broken", lambda r, s: "broken", broken, broken, broken)
+    monkeypatch.setattr(registry, "_RUNTIMES", (runtime,))
+    events, mapper = run(logs=[log({}, {"a": 1})], points=[point({}, "m", 1, {})])
+    assert [e["event"]["action"] for e in events] == ["telemetry.unclassified"] * 2
+    assert "KeyError" in events[0]["raw"]["mapping_error"]
+    assert mapper.mapping_errors == 2
+
+
+def test_runtime_modules_import_without_grpc_protobuf_or_aiohttp() -> None:
+    """The hook path imports runtime modules: stdlib and beacon.schema only."""
+    code = (
+        "import sys\n"
+        "import beacon.runtimes.registry as r\n"
+        "r.runtimes()\n"
+        "bad = [m for m in ('grpc', 'google.protobuf', 'aiohttp', 'orjson') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
