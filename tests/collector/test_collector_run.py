@@ -1,0 +1,132 @@
+"""`beacon run` as a process: startup line and time, loopback rule, clean shutdown."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from collector_harness import FIXTURES, REPO, start_collector
+
+pytestmark = pytest.mark.network
+
+CODEX_PB = FIXTURES / "codex-0.169.0/binary1/otlp/0002-logs.pb"  # 23 records, 23 events
+
+
+def test_listening_line_names_both_chosen_ports_and_startup_is_fast(tmp_path: Path) -> None:
+    """Port 0 picks free ports, printed on one line; startup takes under 1.5 s."""
+    timings = []
+    for attempt in range(2):
+        running = start_collector(tmp_path / f"logs{attempt}")
+        try:
+            assert re.fullmatch(r"127\.0\.0\.1:\d+", running.grpc)
+            assert re.fullmatch(r"127\.0\.0\.1:\d+", running.http)
+            assert not running.grpc.endswith(":0") and running.grpc != running.http
+            timings.append(running.startup_seconds)
+        finally:
+            assert running.stop() == 0
+    assert min(timings) < 1.5, timings
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_after_load_loses_no_accepted_event(tmp_path: Path, sig: int) -> None:
+    """Send, then signal at once: exit 0, and every accepted event is on disk."""
+    running = start_collector(tmp_path / "logs")
+    body = CODEX_PB.read_bytes()
+
+    def send(_: int) -> int:
+        with httpx.Client(timeout=20) as client:
+            ok = 0
+            for _ in range(10):
+                response = client.post(
+                    running.url("/v1/logs"),
+                    content=body,
+                    headers={"Content-Type": "application/x-protobuf"},
+                )
+                ok += response.status_code == 200
+            return ok
+
+    with ThreadPoolExecutor(4) as pool:
+        accepted_requests = sum(pool.map(send, range(4)))
+    code = running.stop(sig)
+    assert code == 0, running.process.stderr.read() if running.process.stderr else ""
+    assert accepted_requests == 40
+    assert len(running.events()) == accepted_requests * 23
+
+
+def test_non_loopback_address_needs_allow_remote(tmp_path: Path) -> None:
+    """Binding 0.0.0.0 is refused (exit 2, naming --allow-remote) unless the flag is given."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "beacon.cli",
+        "run",
+        "--log-dir",
+        str(tmp_path),
+        "--otlp-grpc",
+        "127.0.0.1:0",
+    ]
+    refused = subprocess.run(
+        [*cmd, "--otlp-http", "0.0.0.0:0"], capture_output=True, text=True, timeout=30, cwd=REPO
+    )
+    assert refused.returncode == 2
+    assert "--allow-remote" in refused.stderr
+    running = start_collector(tmp_path / "logs", "--otlp-http", "0.0.0.0:0", "--allow-remote")
+    try:
+        assert running.http.startswith("0.0.0.0:")
+    finally:
+        assert running.stop() == 0
+
+
+def test_help_lists_every_flag_and_is_fast() -> None:
+    """`beacon run --help` documents the flags; no heavy imports at parse time."""
+    began = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "beacon.cli", "run", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )
+    elapsed = time.monotonic() - began
+    assert result.returncode == 0
+    for flag in (
+        "--config",
+        "--log-dir",
+        "--otlp-grpc",
+        "--otlp-http",
+        "--include-codex-spans",
+        "--include-runtime-metrics",
+        "--allow-remote",
+    ):
+        assert flag in result.stdout
+    assert elapsed < 3.0
+    probe = "import sys, beacon.cli; beacon.cli.build_parser(); print('grpc' in sys.modules, 'aiohttp' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd=REPO
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_include_codex_spans_flag_keeps_codex_spans(tmp_path: Path) -> None:
+    """With --include-codex-spans the Codex trace request produces trace.unclassified events."""
+    spans = FIXTURES / "codex-0.169.0/binary1/otlp/0001-traces.pb"
+    running = start_collector(tmp_path / "logs", "--include-codex-spans")
+    try:
+        with httpx.Client(timeout=20) as client:
+            response = client.post(
+                running.url("/v1/traces"),
+                content=spans.read_bytes(),
+                headers={"Content-Type": "application/x-protobuf"},
+            )
+        assert response.status_code == 200
+        events = running.new_events(1)
+        assert events and {e["event"]["action"] for e in events} == {"trace.unclassified"}
+    finally:
+        running.stop()
