@@ -107,7 +107,10 @@ def test_help_lists_every_flag_and_is_fast() -> None:
     ):
         assert flag in result.stdout
     assert elapsed < 3.0
-    probe = "import sys, beacon.cli; beacon.cli.build_parser(); print('grpc' in sys.modules, 'aiohttp' in sys.modules)"
+    probe = (
+        "import sys, beacon.cli; beacon.cli.build_parser(); "
+        "print('grpc' in sys.modules, 'aiohttp' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd=REPO
     )
