@@ -87,7 +87,7 @@ class Rule:
 
     `keep` is the number of leading groups kept verbatim (e.g. the key and separator of an
     assignment); the rest of the match becomes the marker. `trigger` is a regex over the
-    serialized event that every match must also match (see `_PREFILTER`).
+    serialized event that every match must also match (see `_blob_triggers`).
     """
 
     name: str
@@ -181,27 +181,45 @@ RULES: tuple[Rule, ...] = (
 )
 
 _ASSIGNED_VALUE_MIN = 8
-# Dict keys are serialized as `"name":`, so secret-named keys hit the assignment trigger; the
-# extra alternatives cover key names only `_SECRET_KEY` looks for.
-_PREFILTER_PATTERN = "|".join(f"(?:{r.trigger})" for r in RULES) + (
-    r"|(?:authorization|x-api-key|sig)\\?\"\s*:"
-)
+_VALUE_TRIGGERS = "|".join(f"(?:{r.trigger})" for r in RULES)
+# A dict key is serialized as `"name":`; this finds secret-named keys in the serialized event.
+_KEY_TRIGGER = '(?:{})\\\\?"\\s*:'.format("|".join(re.escape(k) for k in _SECRET_KEY_SUFFIXES))
 
 
 @cache
-def _prefilter_search() -> Callable[[bytes, int], int]:
-    """One linear-time RE2 pass over the serialized event (Python's `re` is 100x slower here).
+def _blob_triggers() -> Callable[[bytes], tuple[bool, bool]]:
+    """One linear-time RE2 pass over a serialized event: may it hold secret values, keys?
 
     Every rule match contains text its trigger matches, and triggers avoid characters JSON
-    escapes, so a miss proves the event holds no secret. Imported lazily: the hook path
-    redacts without it.
+    escapes, so a miss proves the event holds no secret (Python's `re` is 100x slower for
+    this alternation). Imported lazily: the hook path redacts without RE2.
     """
     import re2
 
     options = re2.Options()
     options.case_sensitive = False
     options.max_mem = 64 << 20
-    pattern = re2.compile(_PREFILTER_PATTERN.encode(), options=options)
+    triggers = re2.Set.SearchSet(options)
+    triggers.Add(_VALUE_TRIGGERS.encode())
+    triggers.Add(_KEY_TRIGGER.encode())
+    triggers.Compile()
+
+    def scan(data: bytes) -> tuple[bool, bool]:
+        hits = triggers.Match(data) or ()
+        return 0 in hits, 1 in hits
+
+    return scan
+
+
+@cache
+def _value_search() -> Callable[[bytes, int], int]:
+    """Offset of the first value-trigger match at or after `pos`, or -1."""
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = False
+    options.max_mem = 64 << 20
+    pattern = re2.compile(_VALUE_TRIGGERS.encode(), options=options)
 
     def search(data: bytes, pos: int = 0) -> int:
         match = pattern.search(data, pos)
@@ -210,9 +228,29 @@ def _prefilter_search() -> Callable[[bytes, int], int]:
     return search
 
 
+@cache
+def _rule_set() -> Callable[[bytes], tuple[Rule, ...]]:
+    """An RE2 set of the rules' triggers: which rules can match a given string, in order."""
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = False
+    options.max_mem = 64 << 20
+    rule_set = re2.Set.SearchSet(options)
+    for rule in RULES:
+        rule_set.Add(rule.trigger.encode())
+    rule_set.Compile()
+
+    def rules_for(data: bytes) -> tuple[Rule, ...]:
+        return tuple(RULES[i] for i in sorted(rule_set.Match(data) or ()))
+
+    return rules_for
+
+
 def may_hold_secret(serialized: bytes) -> bool:
     """Whether a serialized event may hold a secret: false only when no rule can match."""
-    return _prefilter_search()(serialized, 0) >= 0
+    values, keys = _blob_triggers()(serialized)
+    return values or keys
 
 
 class Redactor:
@@ -236,13 +274,18 @@ class Redactor:
             import orjson
 
             self._dumps: Callable[[Any], bytes] = orjson.dumps
-            _prefilter_search()
+            _blob_triggers()
+            _value_search()
+            _rule_set()
 
     def redact_text(self, text: str) -> tuple[str, int]:
         """`text` with every secret replaced by the marker, and how many were replaced."""
+        return self._apply(text, self._rules)
+
+    def _apply(self, text: str, rules: Iterable[Rule]) -> tuple[str, int]:
         count = 0
         assigned: list[str] = []
-        for rule in self._rules:
+        for rule in rules:
             text, n = rule.pattern.subn(self._replacer(rule, assigned), text)
             count += n
         for value in assigned:
@@ -265,62 +308,69 @@ class Redactor:
 
     def needs_walk(self, event: Event) -> bool:
         """Whether any string of `event` may hold a secret (cheap; may say yes wrongly)."""
-        if not self._use_prefilter:
-            return True
-        return may_hold_secret(self._dumps(event))
+        return not self._use_prefilter or may_hold_secret(self._dumps(event))
 
     def redact_event(self, event: Event) -> int:
         """Redact every string (values, list items, dict keys' values) in place; return count."""
-        if not self.needs_walk(event):
+        if not self._use_prefilter:
+            return self._walk(event, values=True, keys=True)
+        values, keys = _blob_triggers()(self._dumps(event))
+        if not (values or keys):
             return 0
-        return self._walk(event)
+        return self._walk(event, values=values, keys=keys)
 
-    def _walk(self, root: Any) -> int:
-        """Redact every string under `root` in place; the prefilter picks which to examine."""
+    def _walk(self, root: Any, *, values: bool, keys: bool) -> int:
+        """Redact strings under `root` in place; `values`/`keys` say which checks can hit."""
         slots: list[tuple[Any, Any, str]] = []
-        count = self._collect(root, slots)
-        if not slots:
+        count = self._collect(root, slots, keys)
+        if not slots or not values:
             return count
         if not self._use_prefilter:
-            suspects: Iterable[int] = range(len(slots))
+            suspects = [(i, self._rules) for i in range(len(slots))]
         else:
             suspects = self._suspects([value for _, _, value in slots])
-        for i in suspects:
+        for i, rules in suspects:
             container, key, value = slots[i]
-            new, n = self.redact_text(value)
+            new, n = self._apply(value, rules)
             if n:
                 container[key] = new
                 count += n
         return count
 
-    def _collect(self, node: dict[str, Any] | list[Any], slots: list[tuple[Any, Any, str]]) -> int:
+    def _collect(
+        self, node: dict[str, Any] | list[Any], slots: list[tuple[Any, Any, str]], keys: bool
+    ) -> int:
         """Gather (container, key, string) slots; values under secret-named keys are redacted."""
         count = 0
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, str):
-                    if value and self._secret_by_key(key, value):
+                    if keys and value and self._secret_by_key(key, value):
                         node[key] = MARKER
                         count += 1
                     elif value:
                         slots.append((node, key, value))
                 elif isinstance(value, dict | list):
-                    count += self._collect(value, slots)
+                    count += self._collect(value, slots, keys)
         else:
             for index, value in enumerate(node):
                 if isinstance(value, str):
                     if value:
                         slots.append((node, index, value))
                 elif isinstance(value, dict | list):
-                    count += self._collect(value, slots)
+                    count += self._collect(value, slots, keys)
         return count
 
     def _secret_by_key(self, key: str, value: str) -> bool:
         return value != MARKER and value not in self._allow and is_secret_key(key)
 
     @staticmethod
-    def _suspects(values: list[str]) -> list[int]:
-        """Indexes of strings the prefilter flags, found with one pass over them all."""
+    def _suspects(values: list[str]) -> list[tuple[int, tuple[Rule, ...]]]:
+        """Strings the prefilter flags, each with the rules whose trigger it matches.
+
+        One RE2 pass over all strings finds the suspects; an RE2 set match on each suspect
+        picks its rules, so a string with one assignment runs one regex, not twenty.
+        """
         encoded = [v.encode("utf-8", "surrogatepass") for v in values]
         starts: list[int] = []
         offset = 0
@@ -328,15 +378,18 @@ class Redactor:
             starts.append(offset)
             offset += len(data) + 1
         blob = b"\x00".join(encoded)
-        search = _prefilter_search()
-        found: list[int] = []
+        search = _value_search()
+        rules_of = _rule_set()
+        found: list[tuple[int, tuple[Rule, ...]]] = []
         pos = 0
         while pos < len(blob):
             match = search(blob, pos)
             if match < 0:
                 break
             i = bisect_right(starts, match) - 1
-            found.append(i)
+            rules = rules_of(encoded[i])
+            if rules:
+                found.append((i, rules))
             pos = starts[i + 1] if i + 1 < len(starts) else len(blob)
         return found
 
