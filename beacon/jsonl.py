@@ -13,7 +13,7 @@ import fcntl
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +103,7 @@ class JsonlFile:
         self._lock_fd = -1
         self.rotations = 0
         self.torn_repairs = 0
+        self.appended = 0  # lines of the last `append` that are on disk, whole
 
     # -- file handles -------------------------------------------------------------------
     def _open(self, path: Path, flags: int) -> int:
@@ -123,6 +124,7 @@ class JsonlFile:
         if self._fd < 0 or ino != self._ino:
             if self._fd >= 0:
                 os.close(self._fd)
+                self._fd = -1  # a failed reopen must not leave a closed fd to close again
             self._fd = self._open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             self._ino = os.fstat(self._fd).st_ino
         return self._fd
@@ -147,7 +149,12 @@ class JsonlFile:
 
     # -- writing ------------------------------------------------------------------------
     def append(self, lines: Sequence[bytes], *, fsync: bool = False) -> None:
-        """Append whole lines (each ending in `\\n`), rotating before a line would overflow."""
+        """Append whole lines (each ending in `\\n`), rotating before a line would overflow.
+
+        On an error no partial line is left behind, and `appended` tells how many of `lines`
+        were written (before a rotation), so a retry resumes without duplicating them.
+        """
+        self.appended = 0
         with self.locked():
             fd = self._current_fd()
             size = os.fstat(fd).st_size
@@ -156,7 +163,7 @@ class JsonlFile:
             for line in lines:
                 if size + chunk_size > 0 and size + chunk_size + len(line) > self.rotate_bytes:
                     if chunk:
-                        _write_all(fd, b"".join(chunk))
+                        self._write_chunk(fd, chunk, size)
                         chunk, chunk_size = [], 0
                     if fsync:
                         os.fsync(fd)
@@ -165,9 +172,23 @@ class JsonlFile:
                 chunk.append(line)
                 chunk_size += len(line)
             if chunk:
-                _write_all(fd, b"".join(chunk))
+                self._write_chunk(fd, chunk, size)
             if fsync:
                 os.fsync(fd)
+
+    def _write_chunk(self, fd: int, chunk: list[bytes], start: int) -> None:
+        """Write lines at the end of the file (`start`); on error cut back to `start`.
+
+        A full disk (or file size limit) can accept part of a write and then fail: the
+        part would become a torn line in the middle of the file once the retry appends.
+        """
+        try:
+            _write_all(fd, b"".join(chunk))
+        except OSError:
+            with suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
+        self.appended += len(chunk)
 
     def fsync(self) -> None:
         """Flush the active file to stable storage."""

@@ -186,6 +186,10 @@ class EventWriter:
             try:
                 jsonl.append(lines, fsync=fsync)
             except OSError as exc:
+                # Lines written whole before the error (ahead of a rotation) stay written.
+                done, lines = lines[: jsonl.appended], lines[jsonl.appended :]
+                self.stats.written[stream] += len(done)
+                self.stats.bytes_written += sum(len(line) for line in done)
                 self.stats.errors += 1
                 self.stats.last_error = f"{jsonl.path}: {exc.strerror or exc}"
                 if self._closing and delay >= _RETRY_MAX:
