@@ -132,3 +132,82 @@ def s3_lines(client: Any, bucket: str) -> tuple[list[bytes], list[dict[str, Any]
 def s3_reader() -> Callable[[Any, str], tuple[list[bytes], list[dict[str, Any]]]]:
     """Read back every line shipped to a bucket."""
     return s3_lines
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[str]:
+    """gcp-storage-emulator on 127.0.0.1 (in memory); yields its base URL."""
+    from gcp_storage_emulator.server import create_server
+
+    server = create_server("127.0.0.1", 0, in_memory=True)
+    server.start()
+    port = server._api._httpd.server_address[1]
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_emulator: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
+    """(google-cloud-storage client, fresh bucket name) against the emulator."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    client = storage.Client(project="test", credentials=AnonymousCredentials())
+    name = f"beacon-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(name)
+    return client, name
+
+
+@pytest.fixture
+def gcs_reader() -> Callable[[Any, str], tuple[list[bytes], list[Any]]]:
+    """Read back every line shipped to a GCS bucket (raw bytes, no transcoding)."""
+
+    def read(client: Any, bucket: str) -> tuple[list[bytes], list[Any]]:
+        lines: list[bytes] = []
+        blobs = list(client.list_blobs(bucket))
+        for blob in blobs:
+            lines.extend(gzip.decompress(blob.download_as_bytes(raw_download=True)).splitlines())
+        return lines, blobs
+
+    return read
+
+
+@pytest.fixture
+def tls_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A self-signed cert for 127.0.0.1, trusted by requests/httpx in this and child processes."""
+    from shippers.testing import make_tls_cert
+
+    cert, key = make_tls_cert(tmp_path_factory.mktemp("tls"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+@pytest.fixture
+def logs_ingestion(tls_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Logs Ingestion + token fake, with AZURE_* env pointing at it."""
+    from shippers.testing import LogsIngestionServer
+
+    server = LogsIngestionServer(tls=tls_env)
+    server.start()
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", server.url)
+    monkeypatch.setenv("AZURE_TENANT_ID", server.tenant)
+    monkeypatch.setenv("AZURE_CLIENT_ID", server.client_id)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", server.client_secret)
+    for var in ("AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_CLIENT_CERTIFICATE_PATH"):
+        monkeypatch.delenv(var, raising=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hec_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Splunk HEC fake with the token in BEACON_SPLUNK_HEC_TOKEN."""
+    from shippers.testing import HECServer
+
+    server = HECServer(token=str(uuid.uuid4()))
+    server.start()
+    monkeypatch.setenv("BEACON_SPLUNK_HEC_TOKEN", server.token)
+    yield server
+    server.stop()
