@@ -107,7 +107,8 @@ class JsonlFile:
 
     # -- file handles -------------------------------------------------------------------
     def _open(self, path: Path, flags: int) -> int:
-        fd = os.open(path, flags | os.O_CLOEXEC, self.modes.file)
+        # O_NOFOLLOW: a symlink planted in a shared directory must not redirect our writes.
+        fd = os.open(path, flags | os.O_CLOEXEC | os.O_NOFOLLOW, self.modes.file)
         info = os.fstat(fd)
         if stat.S_IMODE(info.st_mode) != self.modes.file and info.st_uid == os.geteuid():
             os.fchmod(fd, self.modes.file)

@@ -20,6 +20,7 @@ import orjson
 
 from beacon.config import WriterConfig
 from beacon.jsonl import FileModes, JsonlFile, ensure_directory
+from beacon.pipeline.base import make_jsonable
 from beacon.schema.actions import INVENTORY_ACTIONS
 from beacon.schema.event import Event
 
@@ -46,8 +47,11 @@ class WriterStats:
 
 
 def serialize(event: Event) -> bytes:
-    """One event as one JSONL line."""
-    return orjson.dumps(event) + b"\n"
+    """One event as one JSONL line; values JSON cannot hold exactly become strings."""
+    try:
+        return orjson.dumps(event) + b"\n"
+    except TypeError:
+        return orjson.dumps(make_jsonable(event)) + b"\n"
 
 
 class EventWriter:
@@ -154,6 +158,7 @@ class EventWriter:
             if batches:
                 self._write(batches)
             self._maybe_fsync()
+        self._maybe_fsync(final=True)
 
     def _write(self, batches: list[list[Event]]) -> None:
         lines: dict[str, list[bytes]] = {"runtime": [], "inventory": []}
@@ -217,10 +222,12 @@ class EventWriter:
         except Exception as exc:
             self.stats.last_error = str(exc)
 
-    def _maybe_fsync(self) -> None:
+    def _maybe_fsync(self, *, final: bool = False) -> None:
+        """Fsync when the interval has passed, and always once more when closing."""
         if self.config.fsync != "interval" or not self._dirty:
             return
-        if self._clock() - self._last_fsync < self.config.fsync_interval and not self._closing:
+        due = self._clock() - self._last_fsync >= self.config.fsync_interval
+        if not (due or final):
             return
         for jsonl in self._files.values():
             try:

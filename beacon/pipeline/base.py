@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from beacon.schema.event import Event
 
@@ -30,7 +31,23 @@ class PipelineStats:
     accepted: int = 0
     processed: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
-    failed: int = 0
+    coerced: int = 0
+
+
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+
+def make_jsonable(node: Any) -> Any:
+    """A copy of `node` that JSON encoders accept: big ints, odd keys and objects as strings."""
+    if isinstance(node, dict):
+        return {k if isinstance(k, str) else str(k): make_jsonable(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [make_jsonable(v) for v in node]
+    if isinstance(node, bool) or node is None or isinstance(node, str | float):
+        return node
+    if isinstance(node, int):
+        return node if _INT_MIN <= node <= _INT_MAX else str(node)
+    return str(node)
 
 
 class Pipeline:
@@ -44,12 +61,21 @@ class Pipeline:
         """The processed event, or None when a processor dropped it (counted)."""
         self.stats.accepted += 1
         try:
-            for processor in self.processors:
-                event = processor(event)
+            try:
+                event = self._run(event)
+            except TypeError:
+                # orjson refuses e.g. integers over 64 bits: keep the event, as strings.
+                self.stats.coerced += 1
+                event = self._run(make_jsonable(event))
         except DropEvent as drop:
             self.stats.dropped[drop.reason] += 1
             return None
         self.stats.processed += 1
+        return event
+
+    def _run(self, event: Event) -> Event:
+        for processor in self.processors:
+            event = processor(event)
         return event
 
     def process_batch(self, events: Iterable[Event]) -> list[Event]:

@@ -169,3 +169,13 @@ def test_dedupe_marks_same_tool_call_from_another_path() -> None:
     assert "duplicate_of" not in same_path["event"]
     now[0] += 11
     assert "duplicate_of" not in call("hook.http", "d")["event"]
+
+
+def test_integers_beyond_64_bits_are_kept_as_strings() -> None:
+    """A value JSON encoders refuse (a 70-bit int) is kept as a string, not lost."""
+    pipeline = build_pipeline(BeaconConfig())
+    event = pipeline.process(new_event("tool.invoked", harness="x", raw={"n": 2**70, "m": 5}))
+    assert event is not None
+    assert event["raw"] == {"n": str(2**70), "m": 5}
+    assert pipeline.stats.coerced == 1
+    VALIDATOR.validate(event)

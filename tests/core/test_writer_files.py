@@ -244,3 +244,16 @@ def test_torn_repair_is_a_no_op_on_whole_files_and_keeps_earlier_fragments(
     jsonl.close()
     assert _numbers(path) == [0, 1]
     assert (tmp_path / "runtime.jsonl.torn").read_bytes() == b"frag-one\nfrag-two\n"
+
+
+def test_symlink_planted_as_log_file_is_not_followed(tmp_path: Path) -> None:
+    """A symlink in place of runtime.jsonl is refused, so writes cannot be redirected."""
+    target = tmp_path / "elsewhere"
+    target.write_text("")
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    (log_dir / "runtime.jsonl").symlink_to(target)
+    jsonl = JsonlFile(log_dir / "runtime.jsonl")
+    with pytest.raises(OSError):
+        jsonl.append([b'{"a":1}\n'])
+    assert target.read_text() == ""
