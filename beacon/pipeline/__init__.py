@@ -6,7 +6,7 @@ Redaction runs before truncation so a secret straddling a cut cannot survive in 
 from __future__ import annotations
 
 from beacon.config import BeaconConfig
-from beacon.pipeline.base import DropEvent, Pipeline, PipelineStats, Processor
+from beacon.pipeline.base import DropEvent, Pipeline, PipelineStats, Processor, Serialized
 from beacon.pipeline.dedupe import Dedupe
 from beacon.pipeline.enrich import Enrich
 from beacon.pipeline.redact import Redact, Redactor
@@ -22,6 +22,7 @@ __all__ = [
     "Processor",
     "Redact",
     "Redactor",
+    "Serialized",
     "SizeCap",
     "Truncate",
     "build_pipeline",
@@ -30,11 +31,14 @@ __all__ = [
 
 def build_pipeline(config: BeaconConfig) -> Pipeline:
     """The standard pipeline for `config`; its processors stay reachable for metrics."""
+    serialized = Serialized()  # measured once per event, shared by the measuring processors
     processors: list[Processor] = [Enrich(config.endpoint.hostname, config.endpoint.origin)]
     if config.redaction.enabled:
-        processors.append(Redact(Redactor(config.redaction.patterns, config.redaction.allowlist)))
-    processors.append(Truncate(config.limits.field_bytes, config.limits.nested_field_bytes))
+        redactor = Redactor(config.redaction.patterns, config.redaction.allowlist)
+        processors.append(Redact(redactor, serialized))
+    limits = config.limits
+    processors.append(Truncate(limits.field_bytes, limits.nested_field_bytes, serialized))
     if config.dedupe.enabled:
-        processors.append(Dedupe(config.dedupe.window_seconds))
-    processors.append(SizeCap(config.limits.max_event_bytes))
+        processors.append(Dedupe(config.dedupe.window_seconds, serialized=serialized))
+    processors.append(SizeCap(limits.max_event_bytes, serialized))
     return Pipeline(processors)

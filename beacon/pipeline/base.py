@@ -50,6 +50,37 @@ def make_jsonable(node: Any) -> Any:
     return str(node)
 
 
+class Serialized:
+    """The serialized form of the event in flight, computed once and shared.
+
+    Redaction's prefilter, truncation's fast path and the size cap all need the event's
+    JSON; a processor that changes the event calls `forget` so the next one re-measures.
+    `dumps` is a seam: the hook path passes a stdlib encoder.
+    """
+
+    __slots__ = ("_blob", "_dumps", "_event")
+
+    def __init__(self, dumps: Callable[[Any], bytes] | None = None) -> None:
+        if dumps is None:
+            import orjson
+
+            dumps = orjson.dumps
+        self._dumps = dumps
+        self._event: Event | None = None
+        self._blob = b""
+
+    def of(self, event: Event) -> bytes:
+        """`event` serialized, reusing the last result while the same event is unchanged."""
+        if event is not self._event:
+            self._blob = self._dumps(event)
+            self._event = event
+        return self._blob
+
+    def forget(self) -> None:
+        """Drop the cached form: the event was changed."""
+        self._event = None
+
+
 class Pipeline:
     """Runs each event through the processors in order; counts drops and failures."""
 

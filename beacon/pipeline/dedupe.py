@@ -11,6 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from beacon.pipeline.base import Serialized
 from beacon.schema.event import Event
 
 _MAX_KEYS = 65536
@@ -20,8 +21,12 @@ class Dedupe:
     """Pipeline processor: mark repeats of a tool call that arrive on another ingest path."""
 
     def __init__(
-        self, window_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        window_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        serialized: Serialized | None = None,
     ) -> None:
+        self.serialized = serialized
         self.window = window_seconds
         self.clock = clock
         self.seen: OrderedDict[tuple[str, str, str], tuple[float, str, str]] = OrderedDict()
@@ -39,6 +44,8 @@ class Dedupe:
         first = self.seen.get(key)
         if first is not None and now - first[0] <= self.window and first[2] != source:
             meta["duplicate_of"] = first[1]
+            if self.serialized is not None:
+                self.serialized.forget()
             self.marked += 1
             return event
         self.seen[key] = (now, meta.get("id", ""), source)

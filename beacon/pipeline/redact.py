@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from beacon.pipeline.base import Serialized
 from beacon.schema.event import Event
 
 MARKER = "[REDACTED]"
@@ -310,11 +311,15 @@ class Redactor:
         """Whether any string of `event` may hold a secret (cheap; may say yes wrongly)."""
         return not self._use_prefilter or may_hold_secret(self._dumps(event))
 
-    def redact_event(self, event: Event) -> int:
-        """Redact every string (values, list items, dict keys' values) in place; return count."""
+    def redact_event(self, event: Event, serialized: bytes | None = None) -> int:
+        """Redact every string (values, list items, dict keys' values) in place; return count.
+
+        `serialized` is the event's JSON when the caller already has it.
+        """
         if not self._use_prefilter:
             return self._walk(event, values=True, keys=True)
-        values, keys = _blob_triggers()(self._dumps(event))
+        blob = self._dumps(event) if serialized is None else serialized
+        values, keys = _blob_triggers()(blob)
         if not (values or keys):
             return 0
         return self._walk(event, values=values, keys=keys)
@@ -397,13 +402,17 @@ class Redactor:
 class Redact:
     """Pipeline processor: redact the event and record `content.redacted` and the count."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, serialized: Serialized | None = None) -> None:
         self.redactor = redactor
+        self.serialized = serialized
         self.total = 0
 
     def __call__(self, event: Event) -> Event:
-        count = self.redactor.redact_event(event)
+        blob = self.serialized.of(event) if self.serialized is not None else None
+        count = self.redactor.redact_event(event, blob)
         if count:
+            if self.serialized is not None:
+                self.serialized.forget()
             self.total += count
             content = event.setdefault("content", {})
             content["redacted"] = True

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from beacon.pipeline.base import Serialized
 from beacon.pipeline.truncate import truncate_utf8
 from beacon.schema.event import Event
 
@@ -79,17 +78,19 @@ def _shorten_strings(node: Any, limit: int) -> Any:
 class SizeCap:
     """Pipeline processor: keep every event under `max_bytes` serialized, degrading it."""
 
-    def __init__(self, max_bytes: int = 65536) -> None:
+    def __init__(self, max_bytes: int = 65536, serialized: Serialized | None = None) -> None:
+        self.serialized = serialized or Serialized()
         self.max_bytes = max_bytes
         self.degraded = 0
 
     def _fits(self, event: Event) -> bool:
-        return len(orjson.dumps(event)) <= self.max_bytes
+        return len(self.serialized.of(event)) <= self.max_bytes
 
     def __call__(self, event: Event) -> Event:
         if self._fits(event):
             return event
         self.degraded += 1
+        self.serialized.forget()
         dropped: list[str] = []
         event["field_truncated"] = True
         content = event.setdefault("content", {})
@@ -98,9 +99,11 @@ class SizeCap:
         steps = [self._drop_content, self._shorten_text, self._core_only, self._bare]
         for step in steps:
             content["dropped_fields"] = dropped
+            self.serialized.forget()
             if self._fits(event):
                 return event
             event = step(event, dropped)
+            self.serialized.forget()
             content = event["content"]
         content["dropped_fields"] = dropped
         return event

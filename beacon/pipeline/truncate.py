@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import orjson
-
+from beacon.pipeline.base import Serialized
 from beacon.schema.event import Event
 
 TRUNCATION_MARKER = "...[truncated]"
@@ -31,14 +30,20 @@ def truncate_utf8(text: str, limit: int) -> str | None:
 class Truncate:
     """Pipeline processor: enforce per-field byte limits and record every cut."""
 
-    def __init__(self, field_bytes: int = 4096, nested_field_bytes: int = 2048) -> None:
+    def __init__(
+        self,
+        field_bytes: int = 4096,
+        nested_field_bytes: int = 2048,
+        serialized: Serialized | None = None,
+    ) -> None:
+        self.serialized = serialized or Serialized()
         self.field_bytes = field_bytes
         self.nested_field_bytes = nested_field_bytes
         self.total = 0
 
     def __call__(self, event: Event) -> Event:
         # A serialized event at most as long as the smallest limit holds no string over it.
-        if len(orjson.dumps(event)) <= min(self.field_bytes, self.nested_field_bytes):
+        if len(self.serialized.of(event)) <= min(self.field_bytes, self.nested_field_bytes):
             return event
         cuts: list[dict[str, Any]] = []
         for key, value in event.items():
@@ -49,6 +54,7 @@ class Truncate:
             if replaced is not None:
                 event[key] = replaced
         if cuts:
+            self.serialized.forget()
             self.total += len(cuts)
             content = event.setdefault("content", {})
             content["truncated"] = True
