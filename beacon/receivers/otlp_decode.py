@@ -103,8 +103,20 @@ class _PbWalker:
         return None
 
     def attrs(self, items: Any) -> Attributes:
-        any_ = self.any
-        return {kv.key: any_(kv.value) for kv in items}
+        # The hot path of decoding: scalar values inline, nested ones through `any`.
+        out: Attributes = {}
+        for kv in items:
+            value = kv.value
+            kind = value.WhichOneof("value")
+            if kind == "string_value":
+                out[kv.key] = value.string_value
+            elif kind == "int_value":
+                out[kv.key] = value.int_value
+            elif kind == "bool_value":
+                out[kv.key] = value.bool_value
+            else:
+                out[kv.key] = self.any(value)
+        return out
 
     def logs(self, message: Any) -> None:
         out = self.batch.logs

@@ -488,3 +488,19 @@ def test_runtime_modules_import_without_grpc_protobuf_or_aiohttp() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "action", ["command.executed", "tool.failed", "token.usage", "session.activity"]
+)
+def test_fast_event_skeleton_matches_new_event(action: str) -> None:
+    """The mappers' cached skeleton builds exactly what `new_event` builds."""
+    from beacon.runtimes.otel_events import new_otel_event
+    from beacon.schema.event import new_event
+
+    fields = {"tool": {"name": "Bash"}}
+    ours = new_otel_event(
+        action, harness="h", version=None, timestamp="t", severity=None, message="m", fields=fields
+    )
+    theirs = new_event(action, harness="h", timestamp="t", message="m", **fields)
+    assert list(ours.items()) == list(theirs.items())

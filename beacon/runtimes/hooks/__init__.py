@@ -1,0 +1,88 @@
+"""Hook payloads of agent runtimes: platform names, no-op replies, and the mapper dispatch.
+
+The `beacon-hooks` fast path imports this package for the replies, so it imports nothing
+at module level; the per-runtime mappers (stdlib + `beacon.schema` + the stdlib-only tool
+classification of `beacon.runtimes.tool_calls`) load only when a payload is mapped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from beacon.runtimes.hooks.payload import HookInput
+    from beacon.schema.event import Event
+
+PLATFORMS: dict[str, str] = {
+    "claude": "claude_code",
+    "claude_code": "claude_code",
+    "claude-code": "claude_code",
+    "codex": "codex_cli",
+    "codex_cli": "codex_cli",
+    "codex-cli": "codex_cli",
+    "gemini": "gemini_cli",
+    "gemini_cli": "gemini_cli",
+    "gemini-cli": "gemini_cli",
+    "cursor": "cursor",
+}
+"""Accepted `--platform` / URL names and the harness each one means."""
+
+_CURSOR_PERMISSION_EVENTS = frozenset(
+    {"beforeShellExecution", "beforeMCPExecution", "beforeReadFile", "beforeTabFileRead"}
+)
+_CURSOR_PERMISSION_EVENTS_2X = frozenset({"preToolUse"})
+EMPTY_REPLY = b"{}"
+
+
+def harness_of(platform: str) -> str | None:
+    """The canonical harness for a platform name, or None when Beacon does not know it."""
+    return PLATFORMS.get(platform.strip().lower())
+
+
+def noop_reply(harness: str | None, event_name: str) -> bytes:
+    """What the runtime reads as "go ahead, nothing to add" for this event.
+
+    Claude Code, Codex and Gemini CLI take `{}`; Cursor wants `continue` for prompts and
+    `permission: allow` for permission hooks; the Codex `notify` program prints nothing.
+    """
+    if harness == "cursor":
+        if event_name == "beforeSubmitPrompt":
+            return b'{"continue": true}'
+        if event_name in _CURSOR_PERMISSION_EVENTS or event_name in _CURSOR_PERMISSION_EVENTS_2X:
+            return b'{"permission": "allow"}'
+        return EMPTY_REPLY
+    if harness == "codex_cli" and event_name == "agent-turn-complete":
+        return b""
+    return EMPTY_REPLY
+
+
+def map_hook(hook: HookInput) -> list[Event]:
+    """The events one hook payload stands for; never raises (a mapper bug is kept as data)."""
+    from beacon.runtimes.hooks.payload import unclassified
+
+    try:
+        return _dispatch(hook)
+    except Exception as exc:  # a mapper bug must not lose the payload
+        return [unclassified(hook, f"mapping failed: {type(exc).__name__}: {exc}"[:500])]
+
+
+def _dispatch(hook: HookInput) -> list[Event]:
+    from beacon.runtimes.hooks import claude_code, codex_cli, cursor, gemini_cli
+    from beacon.runtimes.hooks.payload import unclassified
+
+    if not isinstance(hook.payload, dict):
+        return [unclassified(hook, hook.error or "payload is not a JSON object")]
+    mappers: dict[str, Any] = {
+        "claude_code": claude_code.map_hook,
+        "codex_cli": codex_cli.map_hook,
+        "gemini_cli": gemini_cli.map_hook,
+        "cursor": cursor.map_hook,
+    }
+    if hook.harness != "cursor" and cursor.is_cursor_payload(hook.payload):
+        # Cursor runs Claude Code's hooks too: attribute to Cursor, count once.
+        return cursor.map_claude_compat(hook)
+    mapper = mappers.get(hook.harness)
+    if mapper is None:
+        return [unclassified(hook, f"unknown platform {hook.harness!r}")]
+    events: list[Event] = mapper(hook)
+    return events
