@@ -65,6 +65,18 @@ def make_file(path: Path, size_mb: int) -> int:
     return written
 
 
+def peak_rss_mb() -> float:
+    """Peak RSS of this process image. VmHWM resets at exec; ru_maxrss would include the
+    parent's RSS at fork time (here: moto holding every uploaded object)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(args: argparse.Namespace) -> None:
     """Ship the file once in this process and print one JSON result line."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -91,7 +103,7 @@ def child(args: argparse.Namespace) -> None:
         "bytes": state.counters["bytes"],
         "wall": wall,
         "cpu": cpu,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": peak_rss_mb(),
         "gzip_ratio": (sink.raw_bytes / max(1, sink.gzip_bytes)) if sink else None,
     }
     print(json.dumps(out))

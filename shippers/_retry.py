@@ -78,6 +78,12 @@ class RetryPolicy:
         if self.on_retry is not None and exc is not None:
             self.on_retry(exc, rs.upcoming_sleep)
 
+    def pause(self, seconds: float) -> None:
+        """Sleep through the shutdown seam; once the deadline passed, give up the request."""
+        if self.shutdown.expired():
+            raise RetryableError("shutdown deadline reached")
+        self.shutdown.sleep(seconds)
+
     def call(self, fn: Callable[[], T]) -> T:
         """Call `fn`, retrying `RetryableError` forever (until shutdown expires)."""
         retrying = tenacity.Retrying(

@@ -240,6 +240,7 @@ class StreamTailer:
             None,
         )
         candidates = entries if position is None else entries[position + 1 :]
+        candidates = [e for e in candidates if e.fingerprint not in self.state.done]
         # An archive without identity (empty, or one torn short line) never grows: skip it.
         while candidates and candidates[0].fingerprint is None and candidates[0].index != 0:
             self.state.counters["bytes_lost"] += candidates.pop(0).size

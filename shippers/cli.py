@@ -135,8 +135,14 @@ def handle_ship(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, stop)
     metrics = None
     if not args.once and cfg.metrics_address:
-        metrics = MetricsServer(cfg.metrics_address, lambda: render(shipper.states, cfg.sink))
-        metrics.start()
+        try:
+            metrics = MetricsServer(cfg.metrics_address, lambda: render(shipper.states, cfg.sink))
+            metrics.start()
+        except OSError as exc:  # shipping matters more than metrics: warn and go on
+            print(
+                f"beacon ship: warning: /metrics on {cfg.metrics_address}: {exc.strerror}",
+                file=sys.stderr,
+            )
     try:
         code = shipper.run(once=args.once)
     finally:

@@ -56,6 +56,10 @@ class Retry(Protocol):
 
     def call(self, fn: Callable[[], T]) -> T: ...
 
+    def pause(self, seconds: float) -> None:
+        """Sleep inside a request (e.g. polling); raises RetryableError once shutdown expired."""
+        ...
+
 
 class Sink(Protocol):
     """A destination. `send` returns only once every line of the batch is acknowledged."""

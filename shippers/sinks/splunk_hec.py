@@ -99,15 +99,15 @@ class HECSink:
         for envelope in self.envelopes(batch):
             if request and size + len(envelope) > self.opts.max_request_bytes:
                 body = self.compress(b"".join(request))
-                retry.call(functools.partial(self._post, body))
+                retry.call(functools.partial(self._post, body, retry))
                 request, size = [], 0
             request.append(envelope)
             size += len(envelope)
         if request:
             body = self.compress(b"".join(request))
-            retry.call(functools.partial(self._post, body))
+            retry.call(functools.partial(self._post, body, retry))
 
-    def _post(self, body: bytes) -> None:
+    def _post(self, body: bytes, retry: Retry) -> None:
         import httpx
 
         try:
@@ -119,9 +119,9 @@ class HECSink:
             ack_id = resp.json().get("ackId")
             if ack_id is None:
                 raise PermanentError("HEC indexer acknowledgement is not enabled for this token")
-            self._wait_ack(int(ack_id))
+            self._wait_ack(int(ack_id), retry)
 
-    def _wait_ack(self, ack_id: int) -> None:
+    def _wait_ack(self, ack_id: int, retry: Retry) -> None:
         """Poll `/services/collector/ack` until indexed; on timeout the request is re-sent."""
         import httpx
 
@@ -139,7 +139,7 @@ class HECSink:
             _check(resp, "HEC ack")
             if resp.json().get("acks", {}).get(str(ack_id)) is True:
                 return
-            time.sleep(delay)  # bounded by ack_timeout; Splunk needs a few seconds to index
+            retry.pause(delay)  # Splunk needs a few seconds to index; SIGTERM cuts it short
             delay = min(delay * 2, 2.0)
         raise RetryableError(f"HEC ack {ack_id} not confirmed within {self.opts.ack_timeout}s")
 
