@@ -325,6 +325,7 @@ class Collector:
         """Run until `stop` is set or SIGINT/SIGTERM arrives, then shut down cleanly."""
         from aiohttp import web
 
+        from beacon.receivers.hooks_http import add_hook_intake
         from beacon.receivers.otlp_grpc import build_server
         from beacon.receivers.otlp_http import OtlpHttpReceiver
 
@@ -353,7 +354,7 @@ class Collector:
             metrics_text=self.metrics_text,
         )
         runner = web.AppRunner(
-            receiver.app(),
+            add_hook_intake(receiver.app(), self),
             auto_decompress=False,
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,

@@ -1,0 +1,174 @@
+"""The hook spool: raw payloads `beacon-hooks` could not log, ingested later by `beacon run`.
+
+A hook in a read-only sandbox (or on a full disk) cannot append to `runtime.jsonl`; it
+writes the raw payload, with platform, event and time, to a private per-user directory
+(0700, owned by the user). `beacon run` ingests the spool on start and every few seconds:
+each file is claimed by an atomic rename, mapped with its original time, handed to the
+pipeline, and deleted once accepted, so it is ingested exactly once. Writing is stdlib only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+SPOOL_ENV = "BEACON_SPOOL_DIR"
+SUFFIX = ".hook"
+CLAIMED = ".claimed"
+INTERVAL_SECONDS = 5.0
+STALE_CLAIM_SECONDS = 60.0
+
+
+def spool_dirs() -> list[Path]:
+    """Where hooks may spool, in order of preference; `beacon run` reads all of them."""
+    explicit = os.environ.get(SPOOL_ENV)
+    if explicit:
+        return [Path(explicit).expanduser()]
+    dirs: list[Path] = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        dirs.append(Path(runtime) / "beacon" / "spool")
+    dirs.append(Path(os.path.expanduser("~")) / ".beacon" / "endpoint" / "spool")
+    dirs.append(Path(os.environ.get("TMPDIR") or "/tmp") / f"beacon-spool-{os.getuid()}")
+    return dirs
+
+
+def _private_dir(path: Path) -> Path:
+    """Create `path` 0700; refuse one that is a symlink, not ours, or open to others."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise PermissionError(f"spool directory {path} is not a directory owned by this user")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def spool_payload(
+    platform: str, data: bytes, *, event_hint: str = "", source: str = "hook.command"
+) -> Path:
+    """Write one raw payload to the first usable spool directory; raises OSError if none."""
+    header = {
+        "platform": platform,
+        "event": event_hint,
+        "source": source,
+        "spooled_at": _now(),
+    }
+    content = json.dumps(header).encode() + b"\n" + data
+    name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}{SUFFIX}"
+    error: OSError | None = None
+    for directory in spool_dirs():
+        try:
+            _private_dir(directory)
+            temp = directory / f".tmp-{name}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(content)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            final = directory / name
+            os.replace(temp, final)  # readers only take complete `*.hook` files
+            return final
+        except OSError as exc:
+            error = exc
+            with contextlib.suppress(OSError):
+                (directory / f".tmp-{name}").unlink()
+    raise error or OSError("no spool directory")
+
+
+def _now() -> str:
+    from beacon.schema.event import now_timestamp
+
+    return now_timestamp()
+
+
+def read_spooled(path: Path) -> tuple[dict[str, Any], bytes]:
+    """A spool file's header and raw payload."""
+    data = path.read_bytes()
+    head, _, body = data.partition(b"\n")
+    try:
+        header = json.loads(head)
+    except ValueError:
+        header = {}
+    return header if isinstance(header, dict) else {}, body
+
+
+Deliver = Callable[[dict[str, Any], bytes], bool]
+"""Hands one spooled payload (header, body) to the pipeline; False means "not now"."""
+
+
+class SpoolIngester:
+    """Claims, delivers and deletes spooled payloads; counts what it did."""
+
+    def __init__(self, deliver: Deliver, dirs: list[Path] | None = None) -> None:
+        self.deliver = deliver
+        self.dirs = dirs
+        self.ingested = 0
+        self.failed = 0
+
+    def _files(self) -> Iterator[Path]:
+        for directory in self.dirs if self.dirs is not None else spool_dirs():
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                continue
+            now = time.time()
+            for name in names:
+                path = directory / name
+                if name.endswith(SUFFIX + CLAIMED):
+                    # A claim left by a crashed collector: release it after a grace period.
+                    try:
+                        if now - path.stat().st_mtime > STALE_CLAIM_SECONDS:
+                            os.replace(path, directory / name.removesuffix(CLAIMED))
+                    except OSError:
+                        pass
+                elif name.endswith(SUFFIX) and not name.startswith("."):
+                    yield path
+
+    def ingest_once(self) -> int:
+        """Ingest every spooled payload now; returns how many were accepted."""
+        count = 0
+        for path in self._files():
+            claimed = path.with_name(path.name + CLAIMED)
+            try:
+                os.replace(path, claimed)  # atomic: exactly one ingester wins the file
+                header, body = read_spooled(claimed)
+            except OSError:
+                continue
+            if not self.deliver(header, body):
+                os.replace(claimed, path)  # busy: leave it for the next round
+                break
+            try:
+                claimed.unlink()
+            except OSError:
+                self.failed += 1
+            count += 1
+        self.ingested += count
+        return count
+
+
+async def run_periodically(
+    ingester: SpoolIngester,
+    ready: Callable[[], bool],
+    interval: float = INTERVAL_SECONDS,
+) -> None:
+    """Ingest once `ready()` (the collector accepts), then every `interval` until cancelled."""
+    import asyncio  # here, not at the top: hooks spool without loading asyncio
+
+    while not ready():
+        await asyncio.sleep(0.05)
+    while True:
+        try:
+            ingester.ingest_once()
+        except Exception:  # a bad spool must not stop the collector
+            ingester.failed += 1
+        await asyncio.sleep(interval)
