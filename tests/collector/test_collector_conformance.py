@@ -9,18 +9,22 @@ and review the diff before committing.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
 import grpc
 import httpx
+import jsonschema
 import orjson
 import pytest
 from collector_harness import FIXTURES, GOLDEN, RunningCollector
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from beacon.schema import load_json_schema
 
 RUNS = sorted(
     p.relative_to(FIXTURES).as_posix() for p in FIXTURES.glob("*/*") if (p / "otlp").is_dir()
@@ -103,7 +107,7 @@ def send_grpc(collector: RunningCollector, run: str) -> None:
 
 
 def replay(collector: RunningCollector, run: str, transport: str) -> list[dict[str, Any]]:
-    """Send one run and return the stable view of what was written."""
+    """Send one run, check every written event against the schema, return their stable view."""
     collector.mark()
     if transport == "grpc":
         send_grpc(collector, run)
@@ -113,7 +117,18 @@ def replay(collector: RunningCollector, run: str, transport: str) -> list[dict[s
     events = collector.new_events(expected, timeout=15)
     if UPDATE:
         events = collector.new_events(10**9, timeout=2)
+    validator = schema_validator()
+    for event in events:
+        errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(event)]
+        assert not errors, (event["event"], errors[:3])
     return [stable(e) for e in events]
+
+
+@functools.cache
+def schema_validator() -> Any:
+    """The shipped JSON Schema of an event: every written event must pass it, raw and all."""
+    schema = load_json_schema()
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def check_expectations(run: str, events: list[dict[str, Any]]) -> None:

@@ -240,3 +240,24 @@ def test_full_writer_queue_answers_503_retry_after_and_grpc_unavailable(tmp_path
     assert results["grpc"] == grpc.StatusCode.UNAVAILABLE
     assert collector.busy_rejections == 2
     assert collector.received["logs"] == 23  # only the accepted request was mapped
+
+
+def test_grpc_reports_partial_success_for_cut_values(shared_collector: RunningCollector) -> None:
+    """Over gRPC too, a value nested past the depth limit is cut and reported, not refused."""
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+    value = AnyValue(string_value="leaf")
+    for _ in range(40):
+        outer = AnyValue()
+        outer.array_value.values.append(value)
+        value = outer
+    request = logs_service_pb2.ExportLogsServiceRequest()
+    record = request.resource_logs.add().scope_logs.add().log_records.add()
+    attribute = record.attributes.add()
+    attribute.key = "deep"
+    attribute.value.CopyFrom(value)
+    with grpc.insecure_channel(shared_collector.grpc) as channel:
+        response = logs_service_pb2_grpc.LogsServiceStub(channel).Export(request, timeout=10)
+    assert response.HasField("partial_success")
+    assert response.partial_success.rejected_log_records == 0
+    assert "nested too deep" in response.partial_success.error_message
