@@ -133,3 +133,39 @@ def test_include_codex_spans_flag_keeps_codex_spans(tmp_path: Path) -> None:
         assert events and {e["event"]["action"] for e in events} == {"trace.unclassified"}
     finally:
         running.stop()
+
+
+def test_config_file_sets_listeners_log_dir_and_flags(tmp_path: Path) -> None:
+    """`--config beacon.toml` is honoured; command-line flags override it."""
+    config = tmp_path / "beacon.toml"
+    config.write_text(
+        "[collector]\n"
+        'otlp_grpc = "127.0.0.1:0"\n'
+        'otlp_http = "127.0.0.1:0"\n'
+        "include_codex_spans = true\n"
+        "[writer]\n"
+        f'log_dir = "{tmp_path / "from-config"}"\n'
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beacon.cli", "run", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    try:
+        http_addr = dict(item.split("=", 1) for item in line.split()[1:])["otlp-http"]
+        spans = (FIXTURES / "codex-0.169.0/binary1/otlp/0001-traces.pb").read_bytes()
+        response = httpx.post(
+            f"http://{http_addr}/v1/traces",
+            content=spans,
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=20,
+        )
+        assert response.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    written = (tmp_path / "from-config" / "runtime.jsonl").read_text().splitlines()
+    assert written and all('"trace.unclassified"' in line for line in written)
