@@ -29,16 +29,21 @@ _TEMPORALITY = ("unspecified", "delta", "cumulative")
 _STATUS = ("unset", "ok", "error")
 
 
-_last_second: list[Any] = [-1, ""]
+_last_second: tuple[int, str] = (-1, "")
 
 
 def _format(unix_ns: int) -> str:
-    """`format_timestamp`, remembering the last second (records of a batch share it)."""
+    """`format_timestamp`, remembering the last second (records of a batch share it).
+
+    The cache is one tuple swapped whole, so concurrent callers never see a torn pair.
+    """
+    global _last_second
     seconds, rest = divmod(unix_ns, 1_000_000_000)
-    if seconds != _last_second[0]:
-        _last_second[1] = format_timestamp(seconds * 1_000_000_000)[:-5]
-        _last_second[0] = seconds
-    return f"{_last_second[1]}.{rest // 1_000_000:03d}Z"
+    cached = _last_second
+    if cached[0] != seconds:
+        cached = (seconds, format_timestamp(seconds * 1_000_000_000)[:-5])
+        _last_second = cached
+    return f"{cached[1]}.{rest // 1_000_000:03d}Z"
 
 
 def timestamp_of(*unix_nanos: int) -> str:

@@ -504,3 +504,22 @@ def test_fast_event_skeleton_matches_new_event(action: str) -> None:
     )
     theirs = new_event(action, harness="h", timestamp="t", message="m", **fields)
     assert list(ours.items()) == list(theirs.items())
+
+
+@pytest.mark.parametrize(
+    "unix_ns",
+    [
+        0,
+        1,
+        999_999_999,
+        1_795_312_267_283_000_000,
+        1_795_312_267_999_999_999,
+        1_795_312_268_000_000_000,
+    ],
+)
+def test_cached_timestamps_match_format_timestamp(unix_ns: int) -> None:
+    """The per-second cache gives the same text as `format_timestamp`, across seconds."""
+    from beacon.runtimes.otel_events import _format
+    from beacon.schema.event import format_timestamp
+
+    assert _format(unix_ns) == format_timestamp(unix_ns)
