@@ -342,10 +342,13 @@ class Collector:
 
         self.writer.start()
         grpc_server = build_server(self, max_message_bytes=collector.max_decompressed_bytes)
-        grpc_port = grpc_server.add_insecure_port(str(grpc_addr))
+        try:
+            grpc_port = grpc_server.add_insecure_port(str(grpc_addr))
+        except RuntimeError:  # grpcio raises on a port in use (older versions returned 0)
+            grpc_port = 0
         if grpc_port == 0:
             self.writer.close(WRITER_CLOSE_SECONDS)
-            raise ConfigError(f"--otlp-grpc: cannot listen on {grpc_addr}")
+            raise ConfigError(f"--otlp-grpc: cannot listen on {grpc_addr} (address in use?)")
         receiver = OtlpHttpReceiver(
             self,
             max_request_bytes=collector.max_request_bytes,

@@ -169,3 +169,36 @@ def test_config_file_sets_listeners_log_dir_and_flags(tmp_path: Path) -> None:
         assert process.wait(20) == 0
     written = (tmp_path / "from-config" / "runtime.jsonl").read_text().splitlines()
     assert written and all('"trace.unclassified"' in line for line in written)
+
+
+@pytest.mark.parametrize("which", ["--otlp-grpc", "--otlp-http"])
+def test_port_in_use_is_a_clear_error(tmp_path: Path, which: str) -> None:
+    """A busy port ends with exit code 2 and a message naming the flag, not a traceback."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        addresses = {
+            "--otlp-grpc": "127.0.0.1:0",
+            "--otlp-http": "127.0.0.1:0",
+            which: f"127.0.0.1:{port}",
+        }
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "beacon.cli",
+                "run",
+                "--log-dir",
+                str(tmp_path),
+                *(item for pair in addresses.items() for item in pair),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=REPO,
+        )
+    assert result.returncode == 2
+    assert which in result.stderr and "Traceback" not in result.stderr
