@@ -9,8 +9,6 @@ path imports only `sys`, `os` and `_socket` (no `json`, `re` or `socket`): a hoo
 on every tool call and its start-up time is the agent's waiting time.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 

@@ -7,9 +7,10 @@ classification of `beacon.runtimes.tool_calls`) load only when a payload is mapp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not `from typing`: importing typing costs the hook a third of its time
 if TYPE_CHECKING:
+    from typing import Any
+
     from beacon.runtimes.hooks.payload import HookInput
     from beacon.schema.event import Event
 

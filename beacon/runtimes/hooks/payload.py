@@ -56,7 +56,7 @@ def _finite_float(text: str) -> float | str:
 def decode_payload(data: bytes) -> tuple[Any, str | None]:
     """The JSON value of a hook body, or (None, why). Never raises.
 
-    Non-finite numbers stay strings and lone surrogates become U+FFFD, so every decoded
+    Non-finite numbers stay strings and lone surrogates become `?`, so every decoded
     payload serializes back to valid UTF-8 JSON.
     """
     try:
