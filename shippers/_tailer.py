@@ -206,7 +206,7 @@ class StreamTailer:
         known = set(self.state.seen)
         newer = current is None
         for e in entries:
-            if e.fingerprint is None:
+            if e.fingerprint is None or e.fingerprint in self.state.done:
                 continue
             if e.fingerprint == current:
                 newer = True

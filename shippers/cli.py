@@ -88,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=["s3", "gcs", "splunk-hec", "sentinel"],
         help="which sink's default state dir to read",
     )
+    status.add_argument("--streams", help="comma list of runtime,inventory (default both)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=handle_status)
 

@@ -177,7 +177,7 @@ class Scripted:
 class _FakeServer:
     """A threaded HTTP(S) server on 127.0.0.1:0 that routes to `handle(method, path, …)`."""
 
-    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None, port: int = 0) -> None:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -206,7 +206,7 @@ class _FakeServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.scheme = "http"
         if tls is not None:
@@ -276,8 +276,9 @@ class HECServer(_FakeServer):
         ack: bool = False,
         max_content_length: int = 800 * 1024 * 1024,
         ack_after_polls: int = 1,
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port=port)
         self.token = token
         self.ack = ack
         self.max_content_length = max_content_length

@@ -137,3 +137,36 @@ def test_indexer_acknowledgement_is_awaited(
         assert shipper.streams[0].state.offset == runtime_log.path.stat().st_size
     finally:
         server.stop()
+
+
+def test_collector_down_then_up_and_token_never_persisted(
+    tmp_path: Path, log_dir: Path, runtime_log: RotatingLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connection refused is retried until HEC starts; the token appears in no state file."""
+    import socket
+    import threading
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "tok-" + "9" * 20
+    monkeypatch.setenv("BEACON_SPLUNK_HEC_TOKEN", token)
+    for i in range(12):
+        runtime_log.append(make_event(i))
+    shipper = Shipper(_cfg(tmp_path, log_dir, f"http://127.0.0.1:{port}"))
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(shipper.run(once=True)))
+    thread.start()
+    time.sleep(0.8)
+    assert thread.is_alive() and shipper.streams[0].state.counters["retries"] >= 2
+    server = HECServer(token=token, port=port)
+    server.start()
+    try:
+        thread.join(30)
+        assert result == [0]
+        assert [e["event"]["seq"] for e in server.events] == list(range(12))
+    finally:
+        server.stop()
+    for path in (tmp_path / "state").iterdir():
+        assert token not in path.read_text(errors="replace")

@@ -186,3 +186,68 @@ def test_kill9_sentinel_at_least_once(tmp_path: Path, log_dir: Path, logs_ingest
     _drain(log_dir, state_dir, sink_args)
     rows = [r for rs in logs_ingestion.rows.values() for r in rs]
     assert {r["Event"]["seq"] for r in rows} == set(writer.written)
+
+
+def test_full_rotation_cycle_while_stopped_real_process(
+    tmp_path: Path,
+    log_dir: Path,
+    s3_bucket: tuple[Any, str],
+    moto_endpoint: str,
+    s3_reader: Reader,
+    seqs: Seqs,
+) -> None:
+    """Stop (SIGTERM), rotate through all five archives, restart: every line once."""
+    client, bucket = s3_bucket
+    state_dir = tmp_path / "state"
+    sink_args = [
+        "--sink",
+        "s3",
+        "--bucket",
+        bucket,
+        "--endpoint-url",
+        moto_endpoint,
+        "--region",
+        "us-east-1",
+        "--streams",
+        "runtime",
+    ]
+    log = RotatingLog(log_dir / "runtime.jsonl", rotate_bytes=8192, keep=5)
+    written = []
+    for seq in range(20):
+        log.append(make_event(seq, pad=100))
+        written.append(seq)
+    proc = subprocess.Popen(
+        _ship_cmd(log_dir, state_dir, sink_args, once=False), stderr=subprocess.PIPE
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    start_rotations = log.rotations
+    seq = 20
+    while log.rotations < start_rotations + 5:
+        log.append(make_event(seq, pad=100))
+        written.append(seq)
+        seq += 1
+    _drain(log_dir, state_dir, sink_args)
+    shipped = seqs(s3_reader(client, bucket)[0])
+    assert sorted(shipped) == written and len(shipped) == len(set(shipped))
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shippers",
+            "status",
+            "--json",
+            "--log-dir",
+            str(log_dir),
+            "--state-dir",
+            str(state_dir),
+            "--streams",
+            "runtime",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    counters = __import__("json").loads(status.stdout)["streams"][0]["counters"]
+    assert counters["bytes_lost"] == 0 and counters["files_lost"] == 0

@@ -102,6 +102,11 @@ def _run(ops: list[tuple[str, int, int]], root: Path) -> None:
     assert len(shipped) == len(set(shipped)), "a line reached the object store twice"
     missing = set(written) - set(shipped) - maybe_lost
     assert not missing, f"lines lost without cause: {sorted(missing)[:10]}"
+    kinds = {op for op, _, _ in ops}
+    state_path = cfg.state_dir / "runtime.checkpoint.json"
+    if not maybe_lost and not kinds & {"truncate", "torn"} and state_path.exists():
+        c = json.loads(state_path.read_bytes())["counters"]
+        assert (c["bytes_lost"], c["files_lost"], c["truncations"]) == (0, 0, 0), "false loss"
     if (set(written) - set(shipped)) & observed:
         state = json.loads((cfg.state_dir / "runtime.checkpoint.json").read_bytes())
         c = state["counters"]

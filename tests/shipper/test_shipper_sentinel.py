@@ -137,3 +137,25 @@ def test_bad_client_secret_stops_the_stream(
     assert "definitely-wrong-secret" not in stopped
     state_text = (tmp_path / "state" / "runtime.checkpoint.json").read_text()
     assert "definitely-wrong-secret" not in state_text
+
+
+def test_mixed_429_and_503_storm_delivers_everything(
+    tmp_path: Path,
+    log_dir: Path,
+    runtime_log: RotatingLog,
+    logs_ingestion: LogsIngestionServer,
+) -> None:
+    """A storm of throttling and unavailability is retried until every row lands."""
+    for i in range(50):
+        runtime_log.append(make_event(i, pad=200))
+    busy = {"error": {"code": "ServiceUnavailable", "message": "busy"}}
+    throttled = {"error": {"code": "TooManyRequests", "message": "slow down"}}
+    logs_ingestion.script = [
+        Scripted(429, throttled, {"Retry-After": "0"}) if i % 2 else Scripted(503, busy)
+        for i in range(12)
+    ]
+    shipper = Shipper(_cfg(tmp_path, log_dir, logs_ingestion, batch_max_bytes=4096))
+    assert shipper.run(once=True) == 0
+    rows = logs_ingestion.rows["Custom-BeaconRuntime"]
+    assert [r["Event"]["seq"] for r in rows] == list(range(50))
+    assert shipper.streams[0].state.counters["retries"] == 12
