@@ -30,7 +30,8 @@ def stream_status(log_dir: Path, state_dir: Path, stream: str) -> dict[str, Any]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         out["error"] = f"checkpoint unreadable: {exc}"
         return out
-    entries = list_chain(base)
+    done = set(state.done) if state is not None else set()
+    entries = [e for e in list_chain(base) if e.fingerprint not in done]
     lag_bytes = sum(e.size for e in entries)
     file_path = None
     oldest_unshipped: bytes = b""

@@ -125,6 +125,11 @@ def handle_ship(args: argparse.Namespace) -> int:
     from shippers._runner import Shipper
 
     cfg = _config(args)
+    if not cfg.log_dir.is_dir():
+        print(
+            f"beacon ship: warning: log dir {cfg.log_dir} does not exist (yet); waiting",
+            file=sys.stderr,
+        )
     progress = _Progress(cfg) if args.once and sys.stderr.isatty() else None
     shipper = Shipper(cfg, on_commit=progress.update if progress else None)
 
