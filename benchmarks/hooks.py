@@ -105,7 +105,8 @@ def main() -> None:
         f"| `beacon-hooks`, collector down (local append) | {down_p50:.1f} ms | {down_p95:.1f} ms |"
     )
     print(
-        f"| HTTP hook `POST /v1/hooks/claude` (keep-alive) | {http_p50:.2f} ms | {http_p95:.2f} ms |"
+        "| HTTP hook `POST /v1/hooks/claude` (keep-alive) "
+        f"| {http_p50:.2f} ms | {http_p95:.2f} ms |"
     )
     print()
     print(f"ratio beacon-hooks / python -c pass (medians): {up_p50 / bare_p50:.2f} (limit 2.0)")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOOKS_BIN, recorded_payloads, run_hook
 from collector_harness import RunningCollector
+from conftest import HOOKS_BIN, recorded_payloads, run_hook
 
 from beacon.hooks_cli import event_name_of, parse_args, split_url
 

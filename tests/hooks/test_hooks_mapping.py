@@ -426,7 +426,10 @@ def test_unmappable_payloads_are_kept_as_unclassified(
 
 def test_non_finite_numbers_and_lone_surrogates_stay_valid_json() -> None:
     """`1e999` stays a string and `\\ud800` becomes `?`, so the line is valid UTF-8 JSON."""
-    body = b'{"hook_event_name": "UserPromptSubmit", "session_id": "s", "prompt": "a\\ud800b", "n": 1e999}'
+    body = (
+        b'{"hook_event_name": "UserPromptSubmit", "session_id": "s",'
+        b' "prompt": "a\\ud800b", "n": 1e999}'
+    )
     hook = hook_input("claude_code", body)
     assert isinstance(hook, HookInput) and hook.error is None
     assert hook.payload["n"] == "1e999"
