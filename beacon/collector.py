@@ -131,18 +131,24 @@ class Collector:
 
     # ------------------------------------------------------------------ ingest
 
-    def _queue_full(self) -> bool:
+    def _queue_full(self, records: int) -> bool:
+        """Whether this request's events (about one per record; room for two) may not fit.
+
+        Deciding before mapping matters: mapping has effects (cumulative metrics become
+        deltas), so a request refused after mapping would be counted twice when retried.
+        """
         depth = getattr(self.writer, "queue_depth", None)
         if not isinstance(depth, int):
             depth = getattr(self.writer.stats, "queue_depth", 0)
-        return isinstance(depth, int) and depth >= self.config.writer.queue_events
+        if not isinstance(depth, int) or depth == 0:
+            return False
+        return depth + 2 * records > self.config.writer.queue_events
 
     def ingest(self, signal: Signal, batch: Batch, transport: str) -> IngestResult:
         """Map, process and queue one decoded request; BUSY when the writer is full."""
         if not self.accepting:
             return IngestResult(Outcome.CLOSED)
-        if self._queue_full():
-            # Checked before mapping, so a retried request is mapped exactly once.
+        if self._queue_full(len(batch)):
             self.busy_rejections += 1
             return IngestResult(Outcome.BUSY)
         began = time.perf_counter()
