@@ -243,16 +243,7 @@ class Collector:
             [(f'{{reason="{_label(r)}"}}', n) for r, n in sorted(dropped.items())]
             or [('{reason="none"}', 0)],
         )
-        processor_counts: Counter[str] = Counter()
-        for processor in getattr(self.pipeline, "processors", []):
-            for attr in ("redactions", "truncations", "degraded", "marked"):
-                value = getattr(processor, attr, None)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    processor_counts[attr] += value
-        for attr in ("redactions", "truncations", "degraded"):
-            value = getattr(pstats, attr, None)
-            if isinstance(value, int) and not isinstance(value, bool):
-                processor_counts[attr] = max(processor_counts[attr], value)
+        processor_counts = _processor_counts(getattr(self.pipeline, "processors", []))
         metric(
             "beacon_redactions_total",
             "counter",
@@ -270,6 +261,12 @@ class Collector:
             "counter",
             "Events written with parts cut (size cap, nesting depth).",
             [("", processor_counts["degraded"] + self.degraded_records)],
+        )
+        metric(
+            "beacon_events_duplicates_marked_total",
+            "counter",
+            "Events marked as a repeat of the same tool call seen on another path.",
+            [("", processor_counts["duplicates"])],
         )
         metric(
             "beacon_mapping_errors_total",
@@ -399,6 +396,26 @@ class Collector:
             await asyncio.gather(grpc_server.stop(SHUTDOWN_GRACE_SECONDS), runner.cleanup())
             self.accepting = False
             await asyncio.to_thread(self.writer.close, WRITER_CLOSE_SECONDS)
+
+
+# Which counter of which pipeline processor feeds which metric.
+_PROCESSOR_COUNTERS = {
+    "Redact": ("total", "redactions"),
+    "Truncate": ("total", "truncations"),
+    "SizeCap": ("degraded", "degraded"),
+    "Dedupe": ("marked", "duplicates"),
+}
+
+
+def _processor_counts(processors: Any) -> Counter[str]:
+    """Redactions, truncations, size-capped and duplicate counts from the pipeline."""
+    counts: Counter[str] = Counter()
+    for processor in processors:
+        attr, name = _PROCESSOR_COUNTERS.get(type(processor).__name__, ("", ""))
+        value = getattr(processor, attr, None) if attr else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            counts[name] += value
+    return counts
 
 
 def _number(value: float) -> str:

@@ -261,3 +261,46 @@ def test_grpc_reports_partial_success_for_cut_values(shared_collector: RunningCo
     assert response.HasField("partial_success")
     assert response.partial_success.rejected_log_records == 0
     assert "nested too deep" in response.partial_success.error_message
+
+
+def test_secrets_are_redacted_and_counted_before_writing(
+    shared_collector: RunningCollector, http_client: httpx.Client
+) -> None:
+    """A key in a Claude prompt never reaches disk; `/metrics` counts redactions and cuts."""
+    secret = "sk-ant-api03-" + "Q" * 40
+    record = {
+        "timeUnixNano": "1795312267360000000",
+        "body": {"stringValue": "claude_code.user_prompt"},
+        "attributes": [
+            {"key": "event.name", "value": {"stringValue": "user_prompt"}},
+            {"key": "session.id", "value": {"stringValue": "redaction-test"}},
+            {"key": "prompt", "value": {"stringValue": f"use {secret} please " + "x" * 20_000}},
+        ],
+    }
+    body = {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]
+                },
+                "scopeLogs": [{"logRecords": [record]}],
+            }
+        ]
+    }
+    shared_collector.mark()
+    response = http_client.post(
+        shared_collector.url("/v1/logs"), content=json.dumps(body), headers=JSON
+    )
+    assert response.status_code == 200
+    (event,) = shared_collector.new_events(1)
+    assert event["event"]["action"] == "prompt.submitted"
+    assert secret not in json.dumps(event)
+    assert shared_collector.runtime_log.read_text().count(secret) == 0
+    text = http_client.get(shared_collector.url("/metrics")).text
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line[:1] != "#"
+    }
+    assert values["beacon_redactions_total"] >= 1
+    assert values["beacon_truncations_total"] >= 1
