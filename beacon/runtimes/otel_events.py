@@ -7,21 +7,12 @@ source attribute is lost, whatever the runtime.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from beacon.runtimes.coerce import as_float, as_int, as_number
 from beacon.runtimes.records import LogRecord, MetricPoint, Span
-from beacon.schema.actions import Action, Severity, category_of, default_severity
-from beacon.schema.event import (
-    EVENT_KIND,
-    PRODUCT,
-    SCHEMA_VERSION,
-    VENDOR,
-    Event,
-    format_timestamp,
-    now_timestamp,
-)
+from beacon.schema.actions import Action, Severity
+from beacon.schema.event import Event, action_meta, format_timestamp, new_event, now_timestamp
 
 _SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
 _SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
@@ -29,36 +20,12 @@ _TEMPORALITY = ("unspecified", "delta", "cumulative")
 _STATUS = ("unset", "ok", "error")
 
 
-_last_second: tuple[int, str] = (-1, "")
-
-
-def _format(unix_ns: int) -> str:
-    """`format_timestamp`, remembering the last second (records of a batch share it).
-
-    The cache is one tuple swapped whole, so concurrent callers never see a torn pair.
-    """
-    global _last_second
-    seconds, rest = divmod(unix_ns, 1_000_000_000)
-    cached = _last_second
-    if cached[0] != seconds:
-        cached = (seconds, format_timestamp(seconds * 1_000_000_000)[:-5])
-        _last_second = cached
-    return f"{cached[1]}.{rest // 1_000_000:03d}Z"
-
-
 def timestamp_of(*unix_nanos: int) -> str:
     """The first non-zero time as an event timestamp; now when every time is zero."""
     for value in unix_nanos:
         if value > 0:
-            return _format(value)
+            return format_timestamp(value)
     return now_timestamp()
-
-
-@functools.cache
-def _action_meta(action: str) -> tuple[str, str, str]:
-    """(value, category, default severity) of an action, computed once per action."""
-    value = str(action.value) if isinstance(action, Action) else str(action)
-    return value, category_of(value), default_severity(value)
 
 
 def new_otel_event(
@@ -71,30 +38,17 @@ def new_otel_event(
     message: str | None,
     fields: dict[str, Any],
 ) -> Event:
-    """`beacon.schema.event.new_event` with the action's category and severity cached.
-
-    Same keys in the same order (a test holds the two together); this is the hot path at
-    tens of thousands of events per second, where the enum lookups of `new_event` show.
-    """
-    value, category, default = _action_meta(action)
-    event: Event = {
-        "timestamp": timestamp,
-        "vendor": VENDOR,
-        "product": PRODUCT,
-        "schema_version": SCHEMA_VERSION,
-        "event": {"kind": EVENT_KIND, "action": value, "category": category},
-        "severity": severity or default,
-        "harness": harness_block(harness, version),
-    }
-    if message is not None:
-        event["message"] = message
-    event.update(fields)
+    """`beacon.schema.event.new_event` with the harness version the resource reports."""
+    event = new_event(
+        action, harness=harness, timestamp=timestamp, severity=severity, message=message, **fields
+    )
+    event["harness"] = harness_block(harness, version)
     return event
 
 
 def raise_severity(action: str, floor: str | None) -> str:
     """The action's default severity, raised to `floor` when that is higher."""
-    base = _action_meta(action)[2]
+    base = action_meta(action)[2]
     if floor and _SEVERITY_RANK.get(floor, 0) > _SEVERITY_RANK[base]:
         return floor
     return base

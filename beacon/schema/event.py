@@ -65,6 +65,13 @@ def new_event_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+@lru_cache(maxsize=256)
+def action_meta(action: str) -> tuple[str, str, str]:
+    """(plain action string, category, default severity); cached, as mappers are hot."""
+    value = str(action)
+    return value, category_of(value), default_severity(value)
+
+
 def new_event(
     action: str,
     *,
@@ -78,13 +85,14 @@ def new_event(
 
     `fields` are top-level keys (`session`, `tool`, `raw`, ...) copied as given.
     """
+    value, category, default = action_meta(action)
     event: Event = {
         "timestamp": timestamp or now_timestamp(),
         "vendor": VENDOR,
         "product": PRODUCT,
         "schema_version": SCHEMA_VERSION,
-        "event": {"kind": EVENT_KIND, "action": action, "category": category_of(action)},
-        "severity": severity or default_severity(action),
+        "event": {"kind": EVENT_KIND, "action": value, "category": category},
+        "severity": severity or default,
         "harness": {"name": harness},
     }
     if message is not None:
