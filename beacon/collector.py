@@ -51,6 +51,8 @@ class EventPipeline(Protocol):
 
     def process_batch(self, events: list[Event]) -> list[Event]: ...
 
+    def counters(self) -> dict[str, int]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Address:
@@ -243,30 +245,30 @@ class Collector:
             [(f'{{reason="{_label(r)}"}}', n) for r, n in sorted(dropped.items())]
             or [('{reason="none"}', 0)],
         )
-        processor_counts = _processor_counts(getattr(self.pipeline, "processors", []))
+        processor_counts = self.pipeline.counters()
         metric(
             "beacon_redactions_total",
             "counter",
             "Secrets redacted.",
-            [("", processor_counts["redactions"])],
+            [("", processor_counts.get("redactions", 0))],
         )
         metric(
             "beacon_truncations_total",
             "counter",
             "Fields truncated.",
-            [("", processor_counts["truncations"])],
+            [("", processor_counts.get("truncations", 0))],
         )
         metric(
             "beacon_events_degraded_total",
             "counter",
             "Events written with parts cut (size cap, nesting depth).",
-            [("", processor_counts["degraded"] + self.degraded_records)],
+            [("", processor_counts.get("degraded", 0) + self.degraded_records)],
         )
         metric(
             "beacon_events_duplicates_marked_total",
             "counter",
             "Events marked as a repeat of the same tool call seen on another path.",
-            [("", processor_counts["duplicates"])],
+            [("", processor_counts.get("duplicates", 0))],
         )
         metric(
             "beacon_mapping_errors_total",
@@ -396,26 +398,6 @@ class Collector:
             await asyncio.gather(grpc_server.stop(SHUTDOWN_GRACE_SECONDS), runner.cleanup())
             self.accepting = False
             await asyncio.to_thread(self.writer.close, WRITER_CLOSE_SECONDS)
-
-
-# Which counter of which pipeline processor feeds which metric.
-_PROCESSOR_COUNTERS = {
-    "Redact": ("total", "redactions"),
-    "Truncate": ("total", "truncations"),
-    "SizeCap": ("degraded", "degraded"),
-    "Dedupe": ("marked", "duplicates"),
-}
-
-
-def _processor_counts(processors: Any) -> Counter[str]:
-    """Redactions, truncations, size-capped and duplicate counts from the pipeline."""
-    counts: Counter[str] = Counter()
-    for processor in processors:
-        attr, name = _PROCESSOR_COUNTERS.get(type(processor).__name__, ("", ""))
-        value = getattr(processor, attr, None) if attr else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            counts[name] += value
-    return counts
 
 
 def _number(value: float) -> str:

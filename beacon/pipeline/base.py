@@ -104,6 +104,16 @@ class Pipeline:
         self.stats.processed += 1
         return event
 
+    def counters(self) -> dict[str, int]:
+        """What the processors counted (redactions, truncations, …), summed by name."""
+        totals: dict[str, int] = {}
+        for processor in self.processors:
+            counters = getattr(processor, "counters", None)
+            if callable(counters):
+                for name, value in counters().items():
+                    totals[name] = totals.get(name, 0) + value
+        return totals
+
     def _run(self, event: Event) -> Event:
         for processor in self.processors:
             event = processor(event)

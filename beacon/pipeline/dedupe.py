@@ -32,6 +32,10 @@ class Dedupe:
         self.seen: OrderedDict[tuple[str, str, str], tuple[float, str, str]] = OrderedDict()
         self.marked = 0
 
+    def counters(self) -> dict[str, int]:
+        """Events marked as duplicates so far."""
+        return {"duplicates": self.marked}
+
     def __call__(self, event: Event) -> Event:
         call_id = (event.get("gen_ai") or {}).get("tool", {}).get("call", {}).get("id")
         session_id = (event.get("session") or {}).get("id")

@@ -407,6 +407,10 @@ class Redact:
         self.serialized = serialized
         self.total = 0
 
+    def counters(self) -> dict[str, int]:
+        """Secrets replaced so far."""
+        return {"redactions": self.total}
+
     def __call__(self, event: Event) -> Event:
         blob = self.serialized.of(event) if self.serialized is not None else None
         count = self.redactor.redact_event(event, blob)

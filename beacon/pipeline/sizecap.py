@@ -86,6 +86,10 @@ class SizeCap:
     def _fits(self, event: Event) -> bool:
         return len(self.serialized.of(event)) <= self.max_bytes
 
+    def counters(self) -> dict[str, int]:
+        """Events degraded to fit the cap so far."""
+        return {"degraded": self.degraded}
+
     def __call__(self, event: Event) -> Event:
         if self._fits(event):
             return event

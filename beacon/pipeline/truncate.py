@@ -41,6 +41,10 @@ class Truncate:
         self.nested_field_bytes = nested_field_bytes
         self.total = 0
 
+    def counters(self) -> dict[str, int]:
+        """Fields cut so far."""
+        return {"truncations": self.total}
+
     def __call__(self, event: Event) -> Event:
         # A serialized event at most as long as the smallest limit holds no string over it.
         if len(self.serialized.of(event)) <= min(self.field_bytes, self.nested_field_bytes):
