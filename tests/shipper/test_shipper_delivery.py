@@ -166,7 +166,7 @@ def test_sigterm_flushes_open_batch_within_deadline(
     shipper.request_stop()
     thread.join(5)
     assert not thread.is_alive()
-    assert time.monotonic() - started < cfg.shutdown_deadline + 0.5
+    assert time.monotonic() - started < cfg.shutdown_deadline + 1.0
     assert seqs(sink.lines()) == list(range(10))
 
 
@@ -185,7 +185,7 @@ def test_shutdown_deadline_bounds_an_outage_and_keeps_pending(
     started = time.monotonic()
     shipper.request_stop()
     thread.join(5)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.5  # deadline 0.5 s, plus scheduling slack
     assert json.loads((cfg.state_dir / "runtime.checkpoint.json").read_bytes())["pending"]
     sink.fail_next = []
     Shipper(cfg, sink=sink).run(once=True)
@@ -211,7 +211,9 @@ def test_outage_with_rotation_counts_archives_deleted_unshipped(
         time.sleep(0.002)
     with sink.lock:
         sink.fail_next = []
-    time.sleep(0.5)
+    caught_up = time.monotonic() + 20
+    while time.monotonic() < caught_up and (seqs(sink.lines()) or [-1])[-1] != i - 1:
+        time.sleep(0.05)
     shipper.request_stop()
     thread.join(5)
     state = shipper.streams[0].state
