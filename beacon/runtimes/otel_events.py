@@ -37,12 +37,17 @@ def new_otel_event(
     severity: str | None,
     message: str | None,
     fields: dict[str, Any],
+    signal: str,
 ) -> Event:
-    """`beacon.schema.event.new_event` with the harness version the resource reports."""
+    """`beacon.schema.event.new_event` with the harness version and the OTLP signal.
+
+    `event.source` (`otlp.logs`, `otlp.traces`, `otlp.metrics`) lets dedupe tell paths apart.
+    """
     event = new_event(
         action, harness=harness, timestamp=timestamp, severity=severity, message=message, **fields
     )
     event["harness"] = harness_block(harness, version)
+    event["event"]["source"] = f"otlp.{signal}"
     return event
 
 
@@ -107,6 +112,7 @@ def log_event(
         severity=severity or raise_severity(action, severity_from_number(record.severity_number)),
         message=message,
         fields=fields,
+        signal="logs",
     )
     if session_id:
         event.setdefault("session", {})["id"] = session_id
@@ -166,6 +172,7 @@ def span_event(
         severity=severity or raise_severity(action, Severity.MEDIUM.value if failed else None),
         message=message or span.name,
         fields=fields,
+        signal="traces",
     )
     if session_id:
         event.setdefault("session", {})["id"] = session_id
@@ -226,6 +233,7 @@ def metric_event(
         severity=None,
         message=message or point.name,
         fields=fields,
+        signal="metrics",
     )
     if session_id:
         event.setdefault("session", {})["id"] = session_id

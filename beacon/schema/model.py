@@ -201,7 +201,12 @@ EVENT_FIELDS: tuple[Field, ...] = (
         "file",
         "A file the agent read or changed.",
         _f("path", _S, "File path."),
-        _f("operation", _S, "`read`, `create` or `modify`.", enum=("read", "create", "modify")),
+        _f(
+            "operation",
+            _S,
+            "`read`, `create`, `modify`, or `delete` (new in 1.1).",
+            enum=("read", "create", "modify", "delete"),
+        ),
         _f("language", _S, "Extension without the dot."),
         _f("diff_hash", _S, "sha256 (hex) of the diff or new content."),
         _f("diff_bytes", _I, "Size of the diff or new content in bytes."),

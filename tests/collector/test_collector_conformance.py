@@ -161,6 +161,7 @@ def check_expectations(run: str, events: list[dict[str, Any]]) -> None:
     for event in events:
         assert event["vendor"] == "beacon" and event["schema_version"] == "1.1"
         assert event["event"]["action"] and event["event"]["category"]
+        assert event["event"].get("source") == f"otlp.{event['raw']['otel_signal']}", event
 
 
 @pytest.mark.network

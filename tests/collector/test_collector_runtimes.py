@@ -493,16 +493,24 @@ def test_runtime_modules_import_without_grpc_protobuf_or_aiohttp() -> None:
 @pytest.mark.parametrize(
     "action", ["command.executed", "tool.failed", "token.usage", "session.activity"]
 )
-def test_fast_event_skeleton_matches_new_event(action: str) -> None:
-    """The mappers' cached skeleton builds exactly what `new_event` builds."""
+def test_otel_event_skeleton_is_new_event_plus_source(action: str) -> None:
+    """OTLP events are `new_event`'s skeleton, stamped with the signal they came from."""
     from beacon.runtimes.otel_events import new_otel_event
     from beacon.schema.event import new_event
 
     fields = {"tool": {"name": "Bash"}}
     ours = new_otel_event(
-        action, harness="h", version=None, timestamp="t", severity=None, message="m", fields=fields
+        action,
+        harness="h",
+        version=None,
+        timestamp="t",
+        severity=None,
+        message="m",
+        fields=fields,
+        signal="logs",
     )
     theirs = new_event(action, harness="h", timestamp="t", message="m", **fields)
+    theirs["event"]["source"] = "otlp.logs"
     assert list(ours.items()) == list(theirs.items())
 
 

@@ -105,12 +105,10 @@ def test_real_claude_code_hooks_arrive_and_tool_call_is_counted_once(
     events = collector.events()
     by_source: dict[str, set[str]] = {}
     for event in events:
-        by_source.setdefault(event["event"].get("source", "otlp"), set()).add(
-            event["event"]["action"]
-        )
+        by_source.setdefault(event["event"]["source"], set()).add(event["event"]["action"])
     assert {"session.started", "tool.invoked", "command.executed"} <= by_source["hook.command"]
     assert {"prompt.submitted", "command.executed", "tool.completed"} <= by_source["hook.http"]
-    assert "command.executed" in by_source["otlp"]
+    assert "command.executed" in by_source["otlp.logs"]
     calls = [e for e in events if e["event"]["action"] == "command.executed"]
     assert len(calls) == 3
     assert {c["command"]["command"] for c in calls} == {COMMAND}

@@ -98,8 +98,8 @@ def test_same_tool_call_over_otlp_and_hooks_is_marked_duplicate(
     finally:
         assert collector.stop() == 0
     calls = [e for e in collector.events() if e["event"]["action"] == "command.executed"]
-    assert [c["event"].get("source", "otlp") for c in calls] == [
-        "otlp",
+    assert [c["event"]["source"] for c in calls] == [
+        "otlp.logs",
         "hook.http",
         "hook.command",
     ]
