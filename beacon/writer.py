@@ -27,6 +27,7 @@ from beacon.schema.event import Event
 RUNTIME_FILE = "runtime.jsonl"
 INVENTORY_FILE = "inventory_state.jsonl"
 _RETRY_MIN, _RETRY_MAX = 0.2, 5.0
+_GROUP_EVENTS = 2048  # events per group commit
 
 
 @dataclass
@@ -136,7 +137,11 @@ class EventWriter:
 
     # -- the writer thread ------------------------------------------------------------------
     def _take(self) -> list[list[Event]] | None:
-        """Everything queued, waiting up to the fsync interval; None when closed and empty."""
+        """Queued batches up to `_GROUP_EVENTS` events, waiting up to the fsync interval.
+
+        None when closed and empty. Groups are bounded because one huge write costs more
+        per event (allocation of the joined buffer) than a few medium ones.
+        """
         with self._cond:
             while not self._queue:
                 if self._closing:
@@ -144,8 +149,11 @@ class EventWriter:
                 self._cond.wait(self._wait_seconds())
                 if not self._queue:
                     return []
-            batches = list(self._queue)
-            self._queue.clear()
+            batches = [self._queue.popleft()]
+            size = len(batches[0])
+            while self._queue and size + len(self._queue[0]) <= _GROUP_EVENTS:
+                size += len(self._queue[0])
+                batches.append(self._queue.popleft())
             return batches
 
     def _wait_seconds(self) -> float:
