@@ -1,8 +1,9 @@
-"""Cross-path dedupe: the same tool call seen over OTLP and over a hook is marked, not lost.
+"""Cross-path dedupe: the same tool call or prompt seen over OTLP and a hook is marked.
 
 Both events are kept (each path carries fields the other lacks); the later one gets
 `event.duplicate_of` naming the first one's `event.id`, so downstream counts can filter
-on it. The key is session id + tool call id + action, remembered for a bounded window.
+on it. The key is session id + tool call id (or prompt id) + action, remembered for a
+bounded window.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ _MAX_KEYS = 65536
 
 
 class Dedupe:
-    """Pipeline processor: mark repeats of a tool call that arrive on another ingest path."""
+    """Pipeline processor: mark repeats of a tool call or prompt from another ingest path."""
 
     def __init__(
         self,
@@ -37,7 +38,9 @@ class Dedupe:
         return {"duplicates": self.marked}
 
     def __call__(self, event: Event) -> Event:
-        call_id = (event.get("gen_ai") or {}).get("tool", {}).get("call", {}).get("id")
+        call_id = (event.get("gen_ai") or {}).get("tool", {}).get("call", {}).get("id") or (
+            event.get("prompt") or {}
+        ).get("id")
         session_id = (event.get("session") or {}).get("id")
         if not call_id or not session_id or not isinstance(call_id, str):
             return event

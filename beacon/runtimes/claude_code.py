@@ -98,8 +98,12 @@ def _user_prompt(record: LogRecord, base: Base) -> list[Event]:
     attrs = record.attributes
     fields: dict[str, Any] = {}
     text = _text(attrs.get("prompt"))
-    if text is not None:
-        fields["prompt"] = {"text": text}
+    prompt: dict[str, Any] = {} if text is None else {"text": text}
+    prompt_id = _text(attrs.get("prompt.id"))
+    if prompt_id:
+        prompt["id"] = prompt_id  # the hook payload's `prompt_id`: lets dedupe pair them
+    if prompt:
+        fields["prompt"] = prompt
     return [base(Action.PROMPT_SUBMITTED, message="User prompt submitted", **fields)]
 
 

@@ -246,7 +246,12 @@ EVENT_FIELDS: tuple[Field, ...] = (
         _f("enforcement", _S, "`enforce` or `monitor`."),
         _f("reason", _S, "Reason."),
     ),
-    _obj("prompt", "A user prompt.", _f("text", _S, "Prompt text (redacted, truncated).")),
+    _obj(
+        "prompt",
+        "A user prompt.",
+        _f("text", _S, "Prompt text (redacted, truncated)."),
+        _f("id", _S, "The runtime's prompt id (pairs hook and OTLP reports).", upstream=False),
+    ),
     _obj(
         "content",
         "What happened to the event's content on the way to disk.",

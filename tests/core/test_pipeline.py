@@ -179,3 +179,20 @@ def test_integers_beyond_64_bits_are_kept_as_strings() -> None:
     assert event["raw"] == {"n": str(2**70), "m": 5}
     assert pipeline.stats.coerced == 1
     VALIDATOR.validate(event)
+
+
+def test_dedupe_marks_same_prompt_from_another_path() -> None:
+    """A prompt reported by OTLP and by a hook (same prompt id) is marked once."""
+    dedupe = Dedupe(window_seconds=10, clock=lambda: 5.0)
+    events = []
+    for source in ("otlp.logs", "hook.http"):
+        event = new_event(
+            "prompt.submitted",
+            harness="claude_code",
+            session={"id": "s"},
+            prompt={"text": "hi", "id": "p-1"},
+        )
+        event["event"].update(id=source, source=source)
+        events.append(dedupe(event))
+    assert "duplicate_of" not in events[0]["event"]
+    assert events[1]["event"]["duplicate_of"] == "otlp.logs"

@@ -118,6 +118,9 @@ def test_real_claude_code_hooks_arrive_and_tool_call_is_counted_once(
     assert {c["event"]["duplicate_of"] for c in calls if c is not originals[0]} == {
         originals[0]["event"]["id"]
     }
+    prompts = [e for e in events if e["event"]["action"] == "prompt.submitted"]
+    assert len({p["prompt"]["id"] for p in prompts}) == 1  # one prompt, seen on two paths
+    assert len([p for p in prompts if "duplicate_of" not in p["event"]]) == 1
     assert {e["harness"]["name"] for e in events} == {"claude_code"}
     assert len({e["session"]["id"] for e in events if "session" in e}) == 1
     assert not (tmp_path / "fallback-logs").exists()  # every hook reached the collector

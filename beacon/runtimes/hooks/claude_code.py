@@ -57,7 +57,10 @@ def _session_ended(hook: HookInput, p: dict[str, Any], c: dict[str, Any]) -> lis
 
 def _prompt(hook: HookInput, p: dict[str, Any], c: dict[str, Any]) -> list[Event]:
     fields: dict[str, Any] = {}
-    prompt = text_block(p.get("prompt"))
+    prompt = text_block(p.get("prompt")) or {}
+    prompt_id = as_str(p.get("prompt_id"))
+    if prompt_id:
+        prompt["id"] = prompt_id  # OTLP's `prompt.id`: lets dedupe pair the two paths
     if prompt:
         fields["prompt"] = prompt
     return [
