@@ -79,6 +79,59 @@ def _scope_raw(scope_name: str, scope_version: str) -> dict[str, str]:
     return {"name": scope_name, "version": scope_version} if scope_version else {"name": scope_name}
 
 
+def _trace(trace_id: str, span_id: str, parent_span_id: str = "") -> dict[str, str] | None:
+    """`trace{id, span_id, parent_span_id}` without empty ids; None without a trace id."""
+    if not trace_id:
+        return None
+    trace = {"id": trace_id}
+    if span_id:
+        trace["span_id"] = span_id
+    if parent_span_id:
+        trace["parent_span_id"] = parent_span_id
+    return trace
+
+
+def _record_event(
+    record: LogRecord | Span | MetricPoint,
+    action: Action,
+    raw: dict[str, Any],
+    *,
+    harness: str,
+    version: str | None,
+    timestamp: str,
+    severity: str | None,
+    message: str | None,
+    fields: dict[str, Any],
+    session_id: str | None,
+    trace: dict[str, str] | None = None,
+    error: dict[str, str] | None = None,
+) -> Event:
+    """The part log, span and metric events share: raw attributes/resource, session, trace.
+
+    The signal is `raw["otel_signal"]`; `error` only when `fields` carry none; `raw` goes last.
+    """
+    raw["attributes"] = record.attributes
+    raw["resource"] = record.scope.resource  # shared by the records of one request
+    event = new_otel_event(
+        action,
+        harness=harness,
+        version=version,
+        timestamp=timestamp,
+        severity=severity,
+        message=message,
+        fields=fields,
+        signal=raw["otel_signal"],
+    )
+    if session_id:
+        event.setdefault("session", {})["id"] = session_id
+    if trace:
+        event["trace"] = trace
+    if error and "error" not in event:
+        event["error"] = error
+    event["raw"] = raw
+    return event
+
+
 def log_event(
     record: LogRecord,
     action: Action,
@@ -102,27 +155,19 @@ def log_event(
             raw["severity_text"] = record.severity_text
     if record.body is not None:
         raw["body"] = record.body
-    raw["attributes"] = record.attributes
-    raw["resource"] = record.scope.resource  # shared by the records of one request
-    event = new_otel_event(
+    return _record_event(
+        record,
         action,
+        raw,
         harness=harness,
         version=version,
         timestamp=timestamp_of(record.time_unix_nano, record.observed_time_unix_nano),
         severity=severity or raise_severity(action, severity_from_number(record.severity_number)),
         message=message,
         fields=fields,
-        signal="logs",
+        session_id=session_id,
+        trace=_trace(record.trace_id, record.span_id),
     )
-    if session_id:
-        event.setdefault("session", {})["id"] = session_id
-    if record.trace_id:
-        trace = {"id": record.trace_id}
-        if record.span_id:
-            trace["span_id"] = record.span_id
-        event["trace"] = trace
-    event["raw"] = raw
-    return event
 
 
 def span_event(
@@ -161,32 +206,22 @@ def span_event(
             }
             for e in span.events
         ]
-    raw["attributes"] = span.attributes
-    raw["resource"] = span.scope.resource
     failed = span.status_code == 2
-    event = new_otel_event(
+    error = {"type": "span_error", "message": span.status_message or span.name} if failed else None
+    return _record_event(
+        span,
         action,
+        raw,
         harness=harness,
         version=version,
         timestamp=timestamp_of(span.start_time_unix_nano, span.end_time_unix_nano),
         severity=severity or raise_severity(action, Severity.MEDIUM.value if failed else None),
         message=message or span.name,
         fields=fields,
-        signal="traces",
+        session_id=session_id,
+        trace=_trace(span.trace_id, span.span_id, span.parent_span_id),
+        error=error,
     )
-    if session_id:
-        event.setdefault("session", {})["id"] = session_id
-    if span.trace_id:
-        trace = {"id": span.trace_id}
-        if span.span_id:
-            trace["span_id"] = span.span_id
-        if span.parent_span_id:
-            trace["parent_span_id"] = span.parent_span_id
-        event["trace"] = trace
-    if failed and "error" not in event:
-        event["error"] = {"type": "span_error", "message": span.status_message or span.name}
-    event["raw"] = raw
-    return event
 
 
 def metric_event(
@@ -223,22 +258,18 @@ def metric_event(
         raw["metric_delta"] = as_number(value)
     if point.count is not None:
         raw["metric_count"] = point.count
-    raw["attributes"] = point.attributes
-    raw["resource"] = point.scope.resource
-    event = new_otel_event(
+    return _record_event(
+        point,
         action,
+        raw,
         harness=harness,
         version=version,
         timestamp=timestamp_of(point.time_unix_nano, point.start_time_unix_nano),
         severity=None,
         message=message or point.name,
         fields=fields,
-        signal="metrics",
+        session_id=session_id,
     )
-    if session_id:
-        event.setdefault("session", {})["id"] = session_id
-    event["raw"] = raw
-    return event
 
 
 # Token type spellings across runtimes -> the gen_ai.usage field they fill.
