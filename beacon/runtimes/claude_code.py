@@ -12,16 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from beacon.runtimes.coerce import as_bool, as_float, as_int, as_str, json_object
+from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
-from beacon.runtimes.otel_events import (
-    cost_usage_event,
-    log_event,
-    metric_event,
-    span_event,
-    token_usage_event,
-    usage_block,
-)
+from beacon.runtimes.otel_events import log_event, span_event, usage_block, usage_point_event
 from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
 from beacon.runtimes.registry import Runtime
 from beacon.runtimes.tool_calls import ToolCall, classify, command_text, split_mcp_name
@@ -357,44 +350,20 @@ def map_points(points: list[MetricPoint], harness: str, ctx: MapContext) -> list
     events: list[Event] = []
     for point in points:
         attrs = point.attributes
-        version = as_str(point.scope.resource.get("service.version"))
-        session_id = as_str(attrs.get("session.id"))
-        model = as_str(attrs.get("model"))
-        amount = ctx.delta(point)
-        if point.name.endswith(".token.usage") and amount is not None:
-            token_type = as_str(attrs.get("type")) or "unknown"
-            events.append(
-                token_usage_event(
-                    point,
-                    harness=harness,
-                    version=version,
-                    token_type=token_type,
-                    amount=amount,
-                    session_id=session_id,
-                    model=model,
-                )
+        is_token = point.name.endswith(".token.usage")
+        events.append(
+            usage_point_event(
+                point,
+                harness=harness,
+                version=as_str(point.scope.resource.get("service.version")),
+                session_id=as_str(attrs.get("session.id")),
+                model=as_str(attrs.get("model")),
+                amount=ctx.delta(point),
+                token_type=(as_str(attrs.get("type")) or "unknown") if is_token else None,
+                cost=point.name.endswith(".cost.usage"),
+                observed_delta=False,  # Claude Code's metric.observed never carried metric_delta
             )
-        elif point.name.endswith(".cost.usage") and amount is not None:
-            events.append(
-                cost_usage_event(
-                    point,
-                    harness=harness,
-                    version=version,
-                    amount=as_float(amount) or 0.0,
-                    session_id=session_id,
-                    model=model,
-                )
-            )
-        else:
-            events.append(
-                metric_event(
-                    point,
-                    Action.METRIC_OBSERVED,
-                    harness=harness,
-                    version=version,
-                    session_id=session_id,
-                )
-            )
+        )
     return events
 
 

@@ -9,15 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from beacon.runtimes.coerce import as_float, as_int, as_str, json_object
+from beacon.runtimes.coerce import as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
-from beacon.runtimes.otel_events import (
-    cost_usage_event,
-    metric_event,
-    span_event,
-    token_usage_event,
-    usage_block,
-)
+from beacon.runtimes.otel_events import span_event, usage_block, usage_point_event
 from beacon.runtimes.records import Attributes, MetricPoint, Span
 from beacon.runtimes.tool_calls import ToolCall, classify
 from beacon.schema.actions import Action
@@ -194,55 +188,24 @@ def usage_points(
         if (is_token or is_cost) and not amount:
             ctx.drop("unchanged_usage")
             continue
-        if is_token and amount is not None:
+        token_type = None
+        if is_token:
             token_type = as_str(
                 attrs.get("gen_ai.token.type") or attrs.get("type") or attrs.get("token_type")
             )
-            if token_type == "total":
-                events.append(
-                    metric_event(
-                        point,
-                        Action.METRIC_OBSERVED,
-                        harness=harness,
-                        version=version,
-                        session_id=session_id,
-                        value=amount,
-                    )
-                )
-                continue
-            events.append(
-                token_usage_event(
-                    point,
-                    harness=harness,
-                    version=version,
-                    token_type=token_type or "unknown",
-                    amount=amount,
-                    session_id=session_id,
-                    model=model,
-                )
+            token_type = None if token_type == "total" else token_type or "unknown"
+        events.append(
+            usage_point_event(
+                point,
+                harness=harness,
+                version=version,
+                session_id=session_id,
+                model=model,
+                amount=amount,
+                token_type=token_type,  # None for `total`: it repeats the typed counts
+                cost=is_cost,
             )
-        elif is_cost and amount is not None:
-            events.append(
-                cost_usage_event(
-                    point,
-                    harness=harness,
-                    version=version,
-                    amount=as_float(amount) or 0.0,
-                    session_id=session_id,
-                    model=model,
-                )
-            )
-        else:
-            events.append(
-                metric_event(
-                    point,
-                    Action.METRIC_OBSERVED,
-                    harness=harness,
-                    version=version,
-                    session_id=session_id,
-                    value=amount,
-                )
-            )
+        )
     return events
 
 

@@ -372,3 +372,48 @@ def cost_usage_event(
         value=amount,
         **fields,
     )
+
+
+def usage_point_event(
+    point: MetricPoint,
+    *,
+    harness: str,
+    version: str | None,
+    session_id: str | None,
+    model: str | None,
+    amount: float | None,
+    token_type: str | None = None,
+    cost: bool = False,
+    observed_delta: bool = True,
+) -> Event:
+    """`token.usage` when a `token_type` is given, `cost.usage` when `cost`, else `metric.observed`.
+
+    `amount` is the point's delta (None: observed only); `observed_delta` records it in `raw`.
+    """
+    if token_type is not None and amount is not None:
+        return token_usage_event(
+            point,
+            harness=harness,
+            version=version,
+            token_type=token_type,
+            amount=amount,
+            session_id=session_id,
+            model=model,
+        )
+    if cost and amount is not None:
+        return cost_usage_event(
+            point,
+            harness=harness,
+            version=version,
+            amount=as_float(amount) or 0.0,
+            session_id=session_id,
+            model=model,
+        )
+    return metric_event(
+        point,
+        Action.METRIC_OBSERVED,
+        harness=harness,
+        version=version,
+        session_id=session_id,
+        value=amount if observed_delta else None,
+    )
