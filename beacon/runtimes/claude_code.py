@@ -9,12 +9,21 @@ Logs are authoritative; spans (beta) become `session.activity` for trace correla
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
-from beacon.runtimes.otel_events import log_event, span_event, usage_block, usage_point_event
+from beacon.runtimes.otel_events import (
+    LogBase,
+    LogHandler,
+    dispatch_log,
+    log_event,
+    simple_log,
+    span_event,
+    usage_block,
+    usage_point_event,
+)
 from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
 from beacon.runtimes.registry import Runtime
 from beacon.runtimes.tool_calls import ToolCall, classify, command_text, split_mcp_name
@@ -84,10 +93,7 @@ def _shell_command(params: dict[str, Any] | None, tool_input: dict[str, Any] | N
     return None
 
 
-Base = Callable[..., Event]
-
-
-def _user_prompt(record: LogRecord, base: Base) -> list[Event]:
+def _user_prompt(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     fields: dict[str, Any] = {}
     text = _text(attrs.get("prompt"))
@@ -100,7 +106,7 @@ def _user_prompt(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.PROMPT_SUBMITTED, message="User prompt submitted", **fields)]
 
 
-def _tool_decision(record: LogRecord, base: Base) -> list[Event]:
+def _tool_decision(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     decision = str(attrs.get("decision") or "").lower()
     source = as_str(attrs.get("source"))
@@ -128,7 +134,7 @@ def _tool_decision(record: LogRecord, base: Base) -> list[Event]:
     return [base(action, message=f"Tool {name}: {decision or 'decision'}", **fields)]
 
 
-def _tool_result(record: LogRecord, base: Base) -> list[Event]:
+def _tool_result(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     params = json_object(attrs.get("tool_parameters"))
     tool_input = json_object(attrs.get("tool_input"))
@@ -158,7 +164,7 @@ def _tool_result(record: LogRecord, base: Base) -> list[Event]:
     return [base(action, severity=severity, message=f"Tool {name} finished", **fields)]
 
 
-def _api_request(record: LogRecord, base: Base) -> list[Event]:
+def _api_request(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     model = as_str(attrs.get("model"))
     usage = usage_block(
@@ -176,7 +182,7 @@ def _api_request(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.MODEL_REQUEST, message=f"API request to {model or 'model'}", **fields)]
 
 
-def _api_error(record: LogRecord, base: Base) -> list[Event]:
+def _api_error(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     model = as_str(attrs.get("model"))
     status = as_str(attrs.get("status_code"))
@@ -200,7 +206,7 @@ def _api_error(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _api_refusal(record: LogRecord, base: Base) -> list[Event]:
+def _api_refusal(record: LogRecord, base: LogBase) -> list[Event]:
     model = as_str(record.attributes.get("model"))
     fields: dict[str, Any] = {"model": model} if model else {}
     return [
@@ -208,7 +214,7 @@ def _api_refusal(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _assistant_response(record: LogRecord, base: Base) -> list[Event]:
+def _assistant_response(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     fields: dict[str, Any] = {}
     model = as_str(attrs.get("model"))
@@ -224,8 +230,8 @@ def _assistant_response(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.AGENT_RESPONSE, message="Assistant response", **fields)]
 
 
-def _hook(action: Action, verb: str) -> Callable[[LogRecord, Base], list[Event]]:
-    def handler(record: LogRecord, base: Base) -> list[Event]:
+def _hook(action: Action, verb: str) -> LogHandler:
+    def handler(record: LogRecord, base: LogBase) -> list[Event]:
         attrs = record.attributes
         hook = as_str(attrs.get("hook_name")) or as_str(attrs.get("hook_event")) or "hook"
         severity = None
@@ -236,13 +242,13 @@ def _hook(action: Action, verb: str) -> Callable[[LogRecord, Base], list[Event]]
     return handler
 
 
-def _compaction(record: LogRecord, base: Base) -> list[Event]:
+def _compaction(record: LogRecord, base: LogBase) -> list[Event]:
     ok = as_bool(record.attributes.get("success")) is not False
     action = Action.SESSION_COMPACTED if ok else Action.SESSION_ERROR
     return [base(action, message="Conversation compacted" if ok else "Compaction failed")]
 
 
-def _subagent(record: LogRecord, base: Base) -> list[Event]:
+def _subagent(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     agent = as_str(attrs.get("agent_type")) or "subagent"
     fields: dict[str, Any] = {"gen_ai": {"agent": {"name": agent}}}
@@ -252,7 +258,7 @@ def _subagent(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.SUBAGENT_STOPPED, message=f"Subagent {agent} completed", **fields)]
 
 
-def _mcp_connection(record: LogRecord, base: Base) -> list[Event]:
+def _mcp_connection(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     status = as_str(attrs.get("status")) or "unknown"
     block: dict[str, Any] = {}
@@ -269,14 +275,7 @@ def _mcp_connection(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _simple(action: Action, message: str) -> Callable[[LogRecord, Base], list[Event]]:
-    def handler(record: LogRecord, base: Base) -> list[Event]:
-        return [base(action, message=message)]
-
-    return handler
-
-
-LOG_EVENTS: dict[str, Callable[[LogRecord, Base], list[Event]]] = {
+LOG_EVENTS: dict[str, LogHandler] = {
     "user_prompt": _user_prompt,
     "tool_decision": _tool_decision,
     "tool_result": _tool_result,
@@ -291,8 +290,8 @@ LOG_EVENTS: dict[str, Callable[[LogRecord, Base], list[Event]]] = {
     "compaction": _compaction,
     "subagent_completed": _subagent,
     "mcp_server_connection": _mcp_connection,
-    "permission_mode_changed": _simple(Action.SESSION_STATUS, "Permission mode changed"),
-    "internal_error": _simple(Action.SESSION_ERROR, "Internal error"),
+    "permission_mode_changed": simple_log(Action.SESSION_STATUS, "Permission mode changed"),
+    "internal_error": simple_log(Action.SESSION_ERROR, "Internal error"),
 }
 """Known events; every other `claude_code.*` name becomes `session.activity`."""
 
@@ -300,27 +299,17 @@ LOG_EVENTS: dict[str, Callable[[LogRecord, Base], list[Event]]] = {
 def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
     """One Claude Code log record as events (see LOG_EVENTS)."""
     name = event_name_of(record)
-    attrs = record.attributes
-    version = as_str(record.scope.resource.get("service.version"))
-    session_id = as_str(attrs.get("session.id")) or as_str(record.scope.resource.get("session.id"))
-
-    def base(action: Action, **kw: Any) -> Event:
-        return log_event(
-            record,
-            action,
-            harness=harness,
-            version=version,
-            event_name=PREFIX + name if name else "",
-            session_id=session_id,
-            **kw,
-        )
-
-    handler = LOG_EVENTS.get(name)
-    if handler is not None:
-        return handler(record, base)
-    if name:
-        return [base(Action.SESSION_ACTIVITY, message=name.replace("_", " ").capitalize())]
-    return [base(Action.TELEMETRY_UNCLASSIFIED)]
+    resource = record.scope.resource
+    session_id = as_str(record.attributes.get("session.id")) or as_str(resource.get("session.id"))
+    base = partial(
+        log_event,
+        record,
+        harness=harness,
+        version=as_str(resource.get("service.version")),
+        event_name=PREFIX + name if name else "",
+        session_id=session_id,
+    )
+    return dispatch_log(record, base, LOG_EVENTS, name)
 
 
 def map_span(span: Span, harness: str, ctx: MapContext) -> list[Event]:

@@ -10,14 +10,18 @@ part is subtracted and `total` is not reported as usage).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import (
+    LogBase,
+    LogHandler,
+    dispatch_log,
     log_event,
     metric_event,
+    simple_log,
     span_event,
     token_usage_event,
     usage_block,
@@ -50,10 +54,7 @@ def _session(attrs: Attributes) -> str | None:
     return as_str(attrs.get("conversation.id")) or as_str(attrs.get("session.id"))
 
 
-Base = Callable[..., Event]
-
-
-def _prompt(record: LogRecord, base: Base) -> list[Event]:
+def _prompt(record: LogRecord, base: LogBase) -> list[Event]:
     text = as_str(record.attributes.get("prompt"))
     fields: dict[str, Any] = {}
     if text and text != "[REDACTED]":
@@ -61,7 +62,7 @@ def _prompt(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.PROMPT_SUBMITTED, message="Codex prompt submitted", **fields)]
 
 
-def _decision(record: LogRecord, base: Base) -> list[Event]:
+def _decision(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     decision = str(attrs.get("decision") or "").lower()
     source = as_str(attrs.get("source"))
@@ -92,7 +93,7 @@ def _decision(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _tool_result(record: LogRecord, base: Base) -> list[Event]:
+def _tool_result(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     name = as_str(attrs.get("tool_name")) or "unknown"
     arguments = json_object(attrs.get("arguments"))
@@ -113,7 +114,7 @@ def _tool_result(record: LogRecord, base: Base) -> list[Event]:
     return [base(action, severity=severity, message=f"Tool {name} finished", **fields)]
 
 
-def _api_request(record: LogRecord, base: Base) -> list[Event]:
+def _api_request(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     status = as_int(attrs.get("http.response.status_code"))
     error = as_str(attrs.get("error.message"))
@@ -142,7 +143,7 @@ def _api_request(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _sse_event(record: LogRecord, base: Base) -> list[Event]:
+def _sse_event(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     if "input_token_count" not in attrs and "output_token_count" not in attrs:
         kind = as_str(attrs.get("event.kind")) or "event"
@@ -166,15 +167,8 @@ def _sse_event(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.MODEL_REQUEST, message="Model response completed", **fields)]
 
 
-def _simple(action: Action, message: str) -> Callable[[LogRecord, Base], list[Event]]:
-    def handler(record: LogRecord, base: Base) -> list[Event]:
-        return [base(action, message=message)]
-
-    return handler
-
-
-LOG_EVENTS: dict[str, Callable[[LogRecord, Base], list[Event]]] = {
-    "conversation_starts": _simple(Action.SESSION_STARTED, "Codex session started"),
+LOG_EVENTS: dict[str, LogHandler] = {
+    "conversation_starts": simple_log(Action.SESSION_STARTED, "Codex session started"),
     "user_prompt": _prompt,
     "tool_decision": _decision,
     "tool_result": _tool_result,
@@ -193,27 +187,16 @@ def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
         ctx.drop("codex_internal_log")
         return []
     short = name[len(PREFIX) :] if name.startswith(PREFIX) else name
-    version = _version(attrs, record.scope.resource)
-    session_id = _session(attrs)
-
-    def base(action: Action, **kw: Any) -> Event:
-        return log_event(
-            record,
-            action,
-            harness=harness,
-            version=version,
-            event_name=name,
-            session_id=session_id,
-            **kw,
-        )
-
-    handler = LOG_EVENTS.get(short)
-    if handler is not None:
-        return handler(record, base)
-    if short:
-        return [base(Action.SESSION_ACTIVITY, message=short.replace("_", " ").capitalize())]
+    base = partial(
+        log_event,
+        record,
+        harness=harness,
+        version=_version(attrs, record.scope.resource),
+        event_name=name,
+        session_id=_session(attrs),
+    )
     body = record.body if isinstance(record.body, str) else None
-    return [base(Action.TELEMETRY_UNCLASSIFIED, message=body)]
+    return dispatch_log(record, base, LOG_EVENTS, short, unnamed_message=body)
 
 
 def map_span(span: Span, harness: str, ctx: MapContext) -> list[Event]:

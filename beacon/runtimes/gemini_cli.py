@@ -10,14 +10,17 @@ so it yields an `approval.*` event and, unless rejected, the tool event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import (
+    LogBase,
+    LogHandler,
     log_event,
     metric_event,
+    simple_log,
     span_event,
     token_usage_event,
     usage_block,
@@ -49,10 +52,7 @@ def _session(attrs: Attributes, resource: Attributes) -> str | None:
     )
 
 
-Base = Callable[..., Event]
-
-
-def _prompt(record: LogRecord, base: Base) -> list[Event]:
+def _prompt(record: LogRecord, base: LogBase) -> list[Event]:
     text = as_str(record.attributes.get("prompt"))
     fields: dict[str, Any] = {"prompt": {"text": text}} if text else {}
     return [base(Action.PROMPT_SUBMITTED, message="User prompt submitted", **fields)]
@@ -66,7 +66,7 @@ def _approval(decision: str) -> dict[str, Any]:
     return approval
 
 
-def _tool_call(record: LogRecord, base: Base) -> list[Event]:
+def _tool_call(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     name = as_str(attrs.get("function_name")) or "unknown"
     call_id = as_str(attrs.get("call_id") or attrs.get("gen_ai.tool.call.id"))
@@ -105,7 +105,7 @@ def _tool_call(record: LogRecord, base: Base) -> list[Event]:
     return events
 
 
-def _file_operation(record: LogRecord, base: Base) -> list[Event]:
+def _file_operation(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     operation = str(attrs.get("operation") or "").lower()
     action = {"create": Action.FILE_CREATED, "read": Action.FILE_READ}.get(
@@ -129,7 +129,7 @@ def _file_operation(record: LogRecord, base: Base) -> list[Event]:
     return [base(action, message=f"File {operation or 'operation'}", **fields)]
 
 
-def _api_response(record: LogRecord, base: Base) -> list[Event]:
+def _api_response(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     # Gemini's prompt token count includes the cached content tokens.
     input_tokens = as_int(attrs.get("input_token_count")) or 0
@@ -152,7 +152,7 @@ def _api_response(record: LogRecord, base: Base) -> list[Event]:
     return [base(Action.MODEL_REQUEST, message=f"API response from {model or 'model'}", **fields)]
 
 
-def _api_error(record: LogRecord, base: Base) -> list[Event]:
+def _api_error(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     status = as_int(attrs.get("status_code"))
     error: dict[str, Any] = {
@@ -177,7 +177,7 @@ def _api_error(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _hook_call(record: LogRecord, base: Base) -> list[Event]:
+def _hook_call(record: LogRecord, base: LogBase) -> list[Event]:
     attrs = record.attributes
     ok = as_bool(attrs.get("success")) is not False
     hook = as_str(attrs.get("hook_event_name")) or "hook"
@@ -194,28 +194,21 @@ def _hook_call(record: LogRecord, base: Base) -> list[Event]:
     ]
 
 
-def _simple(action: Action, message: str) -> Callable[[LogRecord, Base], list[Event]]:
-    def handler(record: LogRecord, base: Base) -> list[Event]:
-        return [base(action, message=message)]
-
-    return handler
-
-
-LOG_EVENTS: dict[str, Callable[[LogRecord, Base], list[Event]]] = {
-    "config": _simple(Action.SESSION_STARTED, "Gemini CLI session started"),
+LOG_EVENTS: dict[str, LogHandler] = {
+    "config": simple_log(Action.SESSION_STARTED, "Gemini CLI session started"),
     "user_prompt": _prompt,
     "tool_call": _tool_call,
     "file_operation": _file_operation,
     "api_response": _api_response,
     "api_error": _api_error,
     "hook_call": _hook_call,
-    "conversation_finished": _simple(Action.SESSION_ENDED, "Conversation finished"),
-    "chat_compression": _simple(Action.SESSION_COMPACTED, "Chat compressed"),
-    "agent.start": _simple(Action.SUBAGENT_STARTED, "Agent started"),
-    "agent.finish": _simple(Action.SUBAGENT_STOPPED, "Agent finished"),
-    "slash_command": _simple(Action.COMMAND_INVOKED, "Slash command"),
-    "approval_mode_switch": _simple(Action.SESSION_STATUS, "Approval mode switched"),
-    "flash_fallback": _simple(Action.MODEL_RETRY, "Fell back to flash model"),
+    "conversation_finished": simple_log(Action.SESSION_ENDED, "Conversation finished"),
+    "chat_compression": simple_log(Action.SESSION_COMPACTED, "Chat compressed"),
+    "agent.start": simple_log(Action.SUBAGENT_STARTED, "Agent started"),
+    "agent.finish": simple_log(Action.SUBAGENT_STOPPED, "Agent finished"),
+    "slash_command": simple_log(Action.COMMAND_INVOKED, "Slash command"),
+    "approval_mode_switch": simple_log(Action.SESSION_STATUS, "Approval mode switched"),
+    "flash_fallback": simple_log(Action.MODEL_RETRY, "Fell back to flash model"),
 }
 """Known events; others (api_request, model_routing, startup_stats, ...) are `session.activity`."""
 
@@ -227,12 +220,9 @@ def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
     short = name[len(PREFIX) :] if name.startswith(PREFIX) else name
     session_id = _session(attrs, record.scope.resource)
     body = record.body if isinstance(record.body, str) else None
-
-    def base(action: Action, **kw: Any) -> Event:
-        kw.setdefault("message", body)
-        return log_event(
-            record, action, harness=harness, event_name=name, session_id=session_id, **kw
-        )
+    base = partial(  # the body is the message unless the handler gives one
+        log_event, record, harness=harness, event_name=name, session_id=session_id, message=body
+    )
 
     handler = LOG_EVENTS.get(short)
     if handler is not None:

@@ -7,6 +7,7 @@ source attribute is lost, whatever the runtime.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from beacon.runtimes.coerce import as_float, as_int, as_number
@@ -168,6 +169,40 @@ def log_event(
         session_id=session_id,
         trace=_trace(record.trace_id, record.span_id),
     )
+
+
+LogBase = Callable[..., Event]
+"""`base(action, message=..., **fields)`: `log_event` for the record a mapper is mapping."""
+LogHandler = Callable[[LogRecord, LogBase], list[Event]]
+
+
+def simple_log(action: Action, message: str) -> LogHandler:
+    """A log handler whose one event is `action` with a fixed message."""
+
+    def handler(record: LogRecord, base: LogBase) -> list[Event]:
+        return [base(action, message=message)]
+
+    return handler
+
+
+def dispatch_log(
+    record: LogRecord,
+    base: LogBase,
+    handlers: Mapping[str, LogHandler],
+    name: str,
+    *,
+    unnamed_message: str | None = None,
+) -> list[Event]:
+    """The handler's events for the short event `name`; an unknown name is `session.activity`.
+
+    A record without a name is `telemetry.unclassified` with `unnamed_message`.
+    """
+    handler = handlers.get(name)
+    if handler is not None:
+        return handler(record, base)
+    if name:
+        return [base(Action.SESSION_ACTIVITY, message=name.replace("_", " ").capitalize())]
+    return [base(Action.TELEMETRY_UNCLASSIFIED, message=unnamed_message)]
 
 
 def span_event(
