@@ -19,6 +19,7 @@ from beacon.runtimes.otel_events import (
     LogHandler,
     dispatch_log,
     log_event,
+    model_fields,
     simple_log,
     span_event,
     usage_block,
@@ -174,11 +175,7 @@ def _api_request(record: LogRecord, base: LogBase) -> list[Event]:
         cache_creation__input_tokens=attrs.get("cache_creation_tokens"),
         cost_usd=attrs.get("cost_usd"),
     )
-    gen_ai: dict[str, Any] = {"usage": usage}
-    fields: dict[str, Any] = {"gen_ai": gen_ai}
-    if model:
-        fields["model"] = model
-        gen_ai["request"] = {"model": model}
+    fields = model_fields({"usage": usage}, model)
     return [base(Action.MODEL_REQUEST, message=f"API request to {model or 'model'}", **fields)]
 
 

@@ -21,6 +21,7 @@ from beacon.runtimes.otel_events import (
     dispatch_log,
     log_event,
     metric_event,
+    model_fields,
     simple_log,
     span_event,
     token_usage_event,
@@ -158,12 +159,7 @@ def _sse_event(record: LogRecord, base: LogBase) -> list[Event]:
         cache_creation__input_tokens=attrs.get("cache_write_token_count"),
         reasoning__output_tokens=attrs.get("reasoning_token_count"),
     )
-    gen_ai: dict[str, Any] = {"usage": usage}
-    fields: dict[str, Any] = {"gen_ai": gen_ai}
-    model = as_str(attrs.get("model"))
-    if model:
-        fields["model"] = model
-        gen_ai["request"] = {"model": model}
+    fields = model_fields({"usage": usage}, as_str(attrs.get("model")))
     return [base(Action.MODEL_REQUEST, message="Model response completed", **fields)]
 
 

@@ -20,6 +20,7 @@ from beacon.runtimes.otel_events import (
     LogHandler,
     log_event,
     metric_event,
+    model_fields,
     simple_log,
     span_event,
     token_usage_event,
@@ -140,12 +141,8 @@ def _api_response(record: LogRecord, base: LogBase) -> list[Event]:
         cache_read__input_tokens=cached,
         reasoning__output_tokens=attrs.get("thoughts_token_count"),
     )
-    gen_ai: dict[str, Any] = {"usage": usage}
-    fields: dict[str, Any] = {"gen_ai": gen_ai}
     model = as_str(attrs.get("model"))
-    if model:
-        fields["model"] = model
-        gen_ai["response"] = {"model": model}
+    fields = model_fields({"usage": usage}, model, side="response")
     status = as_int(attrs.get("status_code"))
     if status is not None:
         fields["rpc"] = {"response.status_code": str(status)}

@@ -347,6 +347,17 @@ def usage_block(**counts: Any) -> dict[str, Any]:
     return usage
 
 
+def model_fields(
+    gen_ai: dict[str, Any], model: str | None, side: str = "request"
+) -> dict[str, Any]:
+    """Event fields `gen_ai` and, when known, `model`, also named under `gen_ai.<side>.model`."""
+    fields: dict[str, Any] = {"gen_ai": gen_ai}
+    if model:
+        fields["model"] = model
+        gen_ai[side] = {"model": model}
+    return fields
+
+
 def token_usage_event(
     point: MetricPoint,
     *,
@@ -366,10 +377,7 @@ def token_usage_event(
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = int(amount) if float(amount).is_integer() else amount
-    fields: dict[str, Any] = {"gen_ai": gen_ai}
-    if model:
-        fields["model"] = model
-        gen_ai["request"] = {"model": model}
+    fields = model_fields(gen_ai, model)
     return metric_event(
         point,
         Action.TOKEN_USAGE,
@@ -392,11 +400,7 @@ def cost_usage_event(
     model: str | None,
 ) -> Event:
     """`cost.usage` for one data point: `gen_ai.usage.cost_usd`."""
-    gen_ai: dict[str, Any] = {"usage": {"cost_usd": amount}}
-    fields: dict[str, Any] = {"gen_ai": gen_ai}
-    if model:
-        fields["model"] = model
-        gen_ai["request"] = {"model": model}
+    fields = model_fields({"usage": {"cost_usd": amount}}, model)
     return metric_event(
         point,
         Action.COST_USAGE,
