@@ -1,24 +1,23 @@
 """The real Claude Code CLI with Beacon's command and HTTP hooks and OTLP, for one turn.
 
-Reuses the collector test's fake Anthropic API and CLI install. Hooks are configured the
-way docs/hooks.md says: command hooks (`beacon-hooks`) for SessionStart and the tool
-events, HTTP hooks for the rest and, on purpose, for PostToolUse too, so the one Bash call
-arrives three times (OTLP `tool_result`, HTTP hook, command hook) and must be counted once.
+Reuses the collector tests' fake Anthropic API, CLI install and env (claude_cli_harness).
+Hooks are configured the way docs/hooks.md says: command hooks (`beacon-hooks`) for
+SessionStart and the tool events, HTTP hooks for the rest and, on purpose, for PostToolUse
+too, so the one Bash call arrives three times (OTLP `tool_result`, HTTP hook, command hook)
+and must be counted once.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from claude_cli_harness import COMMAND, claude_binary, claude_env, fake_api, run_claude_turn
 from collector_harness import start_collector
 from conftest import HOOKS_BIN
-from test_collector_claude_cli import COMMAND, PROMPT, claude_binary, fake_api
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 __all__ = ["fake_api"]  # the fixture, imported for pytest
@@ -54,45 +53,17 @@ def test_real_claude_code_hooks_arrive_and_tool_call_is_counted_once(
     home.mkdir()
     settings = _settings(collector.http, tmp_path / "fallback-logs")
     (project / ".claude" / "settings.json").write_text(json.dumps(settings))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "TMPDIR": str(tmp_path),
-        "BEACON_SPOOL_DIR": str(spool),
-        "ANTHROPIC_BASE_URL": fake_api,
-        "ANTHROPIC_API_KEY": "test-key",
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_ERROR_REPORTING": "1",
-        "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
-        "OTEL_LOGS_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{collector.http}",
-        "OTEL_LOG_USER_PROMPTS": "1",
-        "OTEL_LOG_TOOL_DETAILS": "1",
-        "OTEL_LOGS_EXPORT_INTERVAL": "500",
-    }
+    env = claude_env(
+        tmp_path,
+        home,
+        fake_api,
+        collector.http,
+        BEACON_SPOOL_DIR=str(spool),
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/json",
+    )
     try:
-        result = subprocess.run(
-            [
-                str(binary),
-                "-p",
-                PROMPT,
-                "--allowedTools",
-                "Bash",
-                "--output-format",
-                "stream-json",
-                "--verbose",
-            ],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert "BEACON_MARKER" in result.stdout
+        run_claude_turn(binary, project, env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             calls = [e for e in collector.events() if e["event"]["action"] == "command.executed"]
