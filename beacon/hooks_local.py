@@ -51,7 +51,7 @@ def process(events: list[Event], config: Any) -> list[Event]:
     limits = config.limits
     processors.append(Truncate(limits.field_bytes, limits.nested_field_bytes, serialized))
     processors.append(SizeCap(limits.max_event_bytes, serialized))
-    return Pipeline(processors).process_batch(events)
+    return Pipeline(processors, serialized).process_batch(events)
 
 
 def append_events(events: list[Event], config: Any) -> None:

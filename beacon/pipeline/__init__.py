@@ -41,4 +41,4 @@ def build_pipeline(config: BeaconConfig) -> Pipeline:
     if config.dedupe.enabled:
         processors.append(Dedupe(config.dedupe.window_seconds, serialized=serialized))
     processors.append(SizeCap(limits.max_event_bytes, serialized))
-    return Pipeline(processors)
+    return Pipeline(processors, serialized)

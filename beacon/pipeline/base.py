@@ -84,13 +84,18 @@ class Serialized:
 class Pipeline:
     """Runs each event through the processors in order; counts drops and failures."""
 
-    def __init__(self, processors: Iterable[Processor]) -> None:
+    def __init__(
+        self, processors: Iterable[Processor], serialized: Serialized | None = None
+    ) -> None:
         self.processors: list[Processor] = list(processors)
+        self.serialized = serialized
         self.stats = PipelineStats()
 
     def process(self, event: Event) -> Event | None:
         """The processed event, or None when a processor dropped it (counted)."""
         self.stats.accepted += 1
+        if self.serialized is not None:
+            self.serialized.forget()  # a dict changed outside the pipeline is re-measured
         try:
             try:
                 event = self._run(event)

@@ -79,6 +79,7 @@ class SizeCap:
     """Pipeline processor: keep every event under `max_bytes` serialized, degrading it."""
 
     def __init__(self, max_bytes: int = 65536, serialized: Serialized | None = None) -> None:
+        self._private = serialized is None  # a memo of our own must not outlive the call
         self.serialized = serialized or Serialized()
         self.max_bytes = max_bytes
         self.degraded = 0
@@ -91,6 +92,13 @@ class SizeCap:
         return {"degraded": self.degraded}
 
     def __call__(self, event: Event) -> Event:
+        try:
+            return self._cap(event)
+        finally:
+            if self._private:
+                self.serialized.forget()
+
+    def _cap(self, event: Event) -> Event:
         if self._fits(event):
             return event
         self.degraded += 1

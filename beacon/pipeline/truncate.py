@@ -36,6 +36,7 @@ class Truncate:
         nested_field_bytes: int = 2048,
         serialized: Serialized | None = None,
     ) -> None:
+        self._private = serialized is None  # a memo of our own must not outlive the call
         self.serialized = serialized or Serialized()
         self.field_bytes = field_bytes
         self.nested_field_bytes = nested_field_bytes
@@ -46,6 +47,13 @@ class Truncate:
         return {"truncations": self.total}
 
     def __call__(self, event: Event) -> Event:
+        try:
+            return self._truncate(event)
+        finally:
+            if self._private:
+                self.serialized.forget()
+
+    def _truncate(self, event: Event) -> Event:
         # A serialized event at most as long as the smallest limit holds no string over it.
         if len(self.serialized.of(event)) <= min(self.field_bytes, self.nested_field_bytes):
             return event

@@ -196,3 +196,27 @@ def test_dedupe_marks_same_prompt_from_another_path() -> None:
         events.append(dedupe(event))
     assert "duplicate_of" not in events[0]["event"]
     assert events[1]["event"]["duplicate_of"] == "otlp.logs"
+
+
+def test_a_dict_changed_outside_the_pipeline_is_measured_again() -> None:
+    """Reprocessing the same dict after an outside change never reuses a stale measurement."""
+    pipeline = build_pipeline(BeaconConfig())
+    event = pipeline.process(new_event("tool.invoked", harness="x"))
+    assert event is not None
+    event["message"] = "password=hunter2 " + "m" * 5000
+    again = pipeline.process(event)
+    assert again is not None
+    assert "hunter2" not in again["message"]
+    assert len(again["message"].encode()) <= 4096
+
+
+def test_standalone_processors_do_not_keep_stale_measurements() -> None:
+    """Truncate and SizeCap used alone re-measure a dict changed between calls."""
+    truncate, cap = Truncate(4096, 2048), SizeCap(8192)
+    event = new_event("tool.invoked", harness="x")
+    truncate(event)
+    cap(event)
+    event["message"] = "m" * 20000
+    assert len(truncate(event)["message"].encode()) <= 4096
+    event["raw"] = {"blob": ["r" * 1000] * 20}
+    assert len(orjson.dumps(cap(event))) <= 8192
