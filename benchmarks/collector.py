@@ -195,6 +195,17 @@ def serve_baseline(log_dir: Path) -> None:
 # ----------------------------------------------------------------------------- orchestration
 
 
+SERVER_CORES: set[int] | None = None
+CLIENT_CORES: set[int] | None = None
+
+
+def _pin(cores: set[int] | None) -> Any:
+    """A `preexec_fn` pinning the child to `cores` (None: no pinning)."""
+    if cores is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
+
+
 def start_server(kind: str, log_dir: Path) -> tuple[subprocess.Popen[str], str, str, float]:
     if kind == "beacon":
         cmd = [
@@ -212,7 +223,9 @@ def start_server(kind: str, log_dir: Path) -> tuple[subprocess.Popen[str], str, 
     else:
         cmd = [sys.executable, __file__, "--serve-baseline", str(log_dir)]
     began = time.monotonic()
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    process = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, cwd=REPO, preexec_fn=_pin(SERVER_CORES)
+    )
     assert process.stdout is not None
     line = process.stdout.readline()
     startup = time.monotonic() - began
@@ -260,6 +273,7 @@ def run_case(kind: str, transport: str, duration: float, threads: int) -> dict[s
             text=True,
             check=True,
             cwd=REPO,
+            preexec_fn=_pin(CLIENT_CORES),
         )
         result = json.loads(client.stdout)
         expected = result["requests"] * BATCH
@@ -376,6 +390,11 @@ def main() -> None:
         metavar=("TRANSPORT", "TARGET", "SECONDS", "THREADS"),
         help=argparse.SUPPRESS,
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the server on core 0 and the client on core 1, so they do not compete",
+    )
     parser.add_argument("--serve-baseline", metavar="LOG_DIR", help=argparse.SUPPRESS)
     parser.add_argument("--trivial-server", metavar="KIND", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -390,9 +409,14 @@ def main() -> None:
         trivial_server(args.trivial_server)
         return
 
+    global SERVER_CORES, CLIENT_CORES
+    if args.pin:
+        SERVER_CORES, CLIENT_CORES = {0}, {1}
     print(
         f"# collector benchmark: {os.cpu_count()} cores, batches of {BATCH} Claude Code records, "
-        f"{args.duration:.0f} s per case, {args.threads} client threads\n"
+        f"{args.duration:.0f} s per case, {args.threads} client threads"
+        + (", server pinned to core 0, client to core 1" if args.pin else "")
+        + "\n"
     )
     rows = []
     for transport in ("http", "grpc"):
