@@ -213,13 +213,13 @@ def _blob_triggers() -> Callable[[bytes], tuple[bool, bool]]:
     Imported lazily: the hook path redacts without RE2.
     """
     either = _compile_re2(f"{_VALUE_TRIGGERS}|{_KEY_TRIGGER}")
-    values = _compile_re2(_VALUE_TRIGGERS)
+    values = _value_search()
     keys = _compile_re2(_KEY_TRIGGER)
 
     def scan(data: bytes) -> tuple[bool, bool]:
         if either.search(data) is None:
             return False, False
-        return values.search(data) is not None, keys.search(data) is not None
+        return values(data, 0) >= 0, keys.search(data) is not None
 
     return scan
 
@@ -310,10 +310,6 @@ class Redactor:
             return kept + MARKER
 
         return replace
-
-    def needs_walk(self, event: Event) -> bool:
-        """Whether any string of `event` may hold a secret (cheap; may say yes wrongly)."""
-        return not self._use_prefilter or may_hold_secret(self._dumps(event))
 
     def redact_event(self, event: Event, serialized: bytes | None = None) -> int:
         """Redact every string (values, list items, dict keys' values) in place; return count.

@@ -35,6 +35,23 @@ def _ship(*args: str, timeout: float = 60, **kw: Any) -> subprocess.CompletedPro
     )
 
 
+def _hec_command(tmp_path: Path, log_dir: Path, hec_server: HECServer) -> list[str]:
+    """`python -m shippers` shipping `log_dir` to the fake HEC, state under `tmp_path`."""
+    return [
+        sys.executable,
+        "-m",
+        "shippers",
+        "--log-dir",
+        str(log_dir),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--sink",
+        "splunk-hec",
+        "--hec-url",
+        hec_server.url,
+    ]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,17 +99,7 @@ def test_metrics_and_sigterm_flush(
     port = _free_port()
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "shippers",
-            "--log-dir",
-            str(log_dir),
-            "--state-dir",
-            str(tmp_path / "state"),
-            "--sink",
-            "splunk-hec",
-            "--hec-url",
-            hec_server.url,
+            *_hec_command(tmp_path, log_dir, hec_server),
             "--batch-max-age",
             "600",
             "--shutdown-deadline",
@@ -156,17 +163,7 @@ def test_once_on_a_terminal_draws_a_progress_bar(
     main_fd, child_fd = pty.openpty()
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "shippers",
-            "--log-dir",
-            str(log_dir),
-            "--state-dir",
-            str(tmp_path / "state"),
-            "--sink",
-            "splunk-hec",
-            "--hec-url",
-            hec_server.url,
+            *_hec_command(tmp_path, log_dir, hec_server),
             "--batch-max-bytes",
             "2048",
             "--once",

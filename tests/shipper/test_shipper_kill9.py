@@ -108,6 +108,11 @@ def _drain(log_dir: Path, state_dir: Path, sink_args: list[str]) -> None:
     assert done.returncode == 0, done.stderr.decode()
 
 
+def _s3_args(bucket: str, endpoint: str) -> list[str]:
+    """`beacon ship` flags for the moto S3 bucket."""
+    return ["--sink", "s3", "--bucket", bucket, "--endpoint-url", endpoint, "--region", "us-east-1"]
+
+
 def test_kill9_during_rotation_s3_exactly_once(
     tmp_path: Path,
     log_dir: Path,
@@ -119,16 +124,7 @@ def test_kill9_during_rotation_s3_exactly_once(
     """20 SIGKILLs at random moments: every line in S3 exactly once, none lost."""
     client, bucket = s3_bucket
     state_dir = tmp_path / "state"
-    sink_args = [
-        "--sink",
-        "s3",
-        "--bucket",
-        bucket,
-        "--endpoint-url",
-        moto_endpoint,
-        "--region",
-        "us-east-1",
-    ]
+    sink_args = _s3_args(bucket, moto_endpoint)
     with Writer(log_dir) as writer:
         _kill_trials(log_dir, state_dir, sink_args, TRIALS)
     _drain(log_dir, state_dir, sink_args)
@@ -199,18 +195,7 @@ def test_full_rotation_cycle_while_stopped_real_process(
     """Stop (SIGTERM), rotate through all five archives, restart: every line once."""
     client, bucket = s3_bucket
     state_dir = tmp_path / "state"
-    sink_args = [
-        "--sink",
-        "s3",
-        "--bucket",
-        bucket,
-        "--endpoint-url",
-        moto_endpoint,
-        "--region",
-        "us-east-1",
-        "--streams",
-        "runtime",
-    ]
+    sink_args = [*_s3_args(bucket, moto_endpoint), "--streams", "runtime"]
     log = RotatingLog(log_dir / "runtime.jsonl", rotate_bytes=8192, keep=5)
     written = []
     for seq in range(20):
