@@ -27,6 +27,7 @@ from beacon.runtimes.context import MapContext, MapOptions
 from beacon.runtimes.records import Batch
 from beacon.runtimes.registry import Mapper
 from beacon.schema.event import Event
+from beacon.writer import Lines
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 WRITER_CLOSE_SECONDS = 10.0
@@ -39,7 +40,7 @@ class EventSink(Protocol):
 
     def start(self) -> None: ...
 
-    def submit(self, events: list[Event], timeout: float = 0) -> bool: ...
+    def submit(self, events: list[Event] | Lines, timeout: float = 0) -> bool: ...
 
     def close(self, timeout: float = 10.0) -> None: ...
 
@@ -49,7 +50,7 @@ class EventPipeline(Protocol):
 
     stats: Any
 
-    def process_batch(self, events: list[Event]) -> list[Event]: ...
+    def process_serialized(self, events: list[Event]) -> list[tuple[Event, bytes]]: ...
 
     def counters(self) -> dict[str, int]: ...
 
@@ -156,7 +157,7 @@ class Collector:
         began = time.perf_counter()
         self.received[signal] += len(batch)
         events = self.mapper.map(batch)
-        processed = self.pipeline.process_batch(events)
+        processed = Lines.of_serialized(self.pipeline.process_serialized(events))
         self.events_mapped += len(events)
         if processed and not self.writer.submit(processed, timeout=0):
             self.busy_rejections += 1

@@ -2,9 +2,10 @@
 
 Producers (receivers) `submit` batches; a full queue says no at once, which the receivers
 turn into 429/503 or `UNAVAILABLE` so clients retry: backpressure, never unbounded memory.
-The writer thread takes everything queued, serializes it, routes inventory actions to
-`inventory_state.jsonl` and the rest to `runtime.jsonl`, and appends each stream in one
-locked write. A failing disk is retried (and reported); accepted events are not dropped.
+Batches are serialized and routed (inventory actions to `inventory_state.jsonl`, the rest
+to `runtime.jsonl`) in the producer's thread, while the events are still in cache; the
+writer thread only joins lines and appends each stream in one locked write, which releases
+the GIL. A failing disk is retried (and reported); accepted events are not dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,38 @@ def serialize(event: Event) -> bytes:
         return orjson.dumps(make_jsonable(event)) + b"\n"
 
 
+@dataclass(slots=True)
+class Lines:
+    """A batch serialized into JSONL lines, split by stream: what the writer queues."""
+
+    runtime: list[bytes] = field(default_factory=list)
+    inventory: list[bytes] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.runtime) + len(self.inventory)
+
+    def add(self, event: Event, line: bytes) -> None:
+        """Route one event's line (ending in a newline) by its action."""
+        action = event.get("event", {}).get("action")
+        (self.inventory if action in INVENTORY_ACTIONS else self.runtime).append(line)
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> Lines:
+        """Serialize and route `events`."""
+        lines = cls()
+        for event in events:
+            lines.add(event, serialize(event))
+        return lines
+
+    @classmethod
+    def of_serialized(cls, pairs: Iterable[tuple[Event, bytes]]) -> Lines:
+        """Route events whose JSON (without the newline) the pipeline already made."""
+        lines = cls()
+        for event, blob in pairs:
+            lines.add(event, blob + b"\n")
+        return lines
+
+
 class EventWriter:
     """Appends events to the log directory's streams from a single background thread."""
 
@@ -76,7 +109,7 @@ class EventWriter:
         }
         self.stats = WriterStats()
         self._clock = clock
-        self._queue: deque[list[Event]] = deque()
+        self._queue: deque[Lines] = deque()
         self._pending = 0
         self._cond = threading.Condition()
         self._closing = False
@@ -97,10 +130,15 @@ class EventWriter:
         self._thread = threading.Thread(target=self._run, name="beacon-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, events: list[Event], timeout: float = 0) -> bool:
-        """Queue a batch; False (nothing queued) when it does not fit within `timeout` s."""
+    def submit(self, events: list[Event] | Lines, timeout: float = 0) -> bool:
+        """Queue a batch; False (nothing queued) when it does not fit within `timeout` s.
+
+        Events are serialized here, in the caller's thread (see the module docstring).
+        """
         if not events:
             return True
+        if not isinstance(events, Lines):
+            events = Lines.of(events)
         with self._cond:
             deadline = self._clock() + timeout
             while self._pending + len(events) > self.config.queue_events and self._pending:
@@ -136,7 +174,7 @@ class EventWriter:
             jsonl.close()
 
     # -- the writer thread ------------------------------------------------------------------
-    def _take(self) -> list[list[Event]] | None:
+    def _take(self) -> list[Lines] | None:
         """Queued batches up to `_GROUP_EVENTS` events, waiting up to the fsync interval.
 
         None when closed and empty. Groups are bounded because one huge write costs more
@@ -168,14 +206,11 @@ class EventWriter:
             self._maybe_fsync()
         self._maybe_fsync(final=True)
 
-    def _write(self, batches: list[list[Event]]) -> None:
+    def _write(self, batches: list[Lines]) -> None:
         lines: dict[str, list[bytes]] = {"runtime": [], "inventory": []}
         for batch in batches:
-            for event in batch:
-                action = event.get("event", {}).get("action")
-                lines["inventory" if action in INVENTORY_ACTIONS else "runtime"].append(
-                    serialize(event)
-                )
+            lines["runtime"] += batch.runtime
+            lines["inventory"] += batch.inventory
         fsync_now = self.config.fsync == "always"
         for stream, stream_lines in lines.items():
             if stream_lines:

@@ -50,6 +50,15 @@ def make_jsonable(node: Any) -> Any:
     return str(node)
 
 
+def _dumps(event: Event) -> bytes:
+    import orjson
+
+    try:
+        return orjson.dumps(event)
+    except TypeError:
+        return orjson.dumps(make_jsonable(event))
+
+
 class Serialized:
     """The serialized form of the event in flight, computed once and shared.
 
@@ -123,6 +132,20 @@ class Pipeline:
         for processor in self.processors:
             event = processor(event)
         return event
+
+    def process_serialized(self, events: Iterable[Event]) -> list[tuple[Event, bytes]]:
+        """Process many events; each kept one comes with its JSON, reused when measured.
+
+        The measuring processors already serialized the final form of a clean event, so
+        the writer need not do it again. Dropped events are left out and counted.
+        """
+        out: list[tuple[Event, bytes]] = []
+        memo = self.serialized
+        for event in events:
+            result = self.process(event)
+            if result is not None:
+                out.append((result, memo.of(result) if memo is not None else _dumps(result)))
+        return out
 
     def process_batch(self, events: Iterable[Event]) -> list[Event]:
         """Process many events; dropped ones are left out of the result and counted."""

@@ -24,6 +24,7 @@ from beacon.receivers.ingest import Outcome
 from beacon.runtimes.hooks import harness_of, map_hook, noop_reply
 from beacon.runtimes.hooks.payload import SOURCE_COMMAND, SOURCE_HTTP, HookInput, hook_input
 from beacon.schema.event import Event
+from beacon.writer import Lines
 
 SOURCE_HEADER = "X-Beacon-Hook-Source"
 JSON = "application/json"
@@ -65,7 +66,7 @@ class HookIntake:
         if self._queue_full():
             collector.busy_rejections += 1
             return Outcome.BUSY
-        processed = collector.pipeline.process_batch(events)
+        processed = Lines.of_serialized(collector.pipeline.process_serialized(events))
         collector.events_mapped += len(events)
         if processed and not collector.writer.submit(processed, timeout=0):
             collector.busy_rejections += 1

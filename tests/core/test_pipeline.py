@@ -220,3 +220,42 @@ def test_standalone_processors_do_not_keep_stale_measurements() -> None:
     assert len(truncate(event)["message"].encode()) <= 4096
     event["raw"] = {"blob": ["r" * 1000] * 20}
     assert len(orjson.dumps(cap(event))) <= 8192
+
+
+def test_process_serialized_hands_over_the_final_json_of_every_event() -> None:
+    """The JSON the pipeline reuses for the writer is that of the event as it leaves.
+
+    Clean, redacted, truncated, duplicate, capped and big-int events each change at a
+    different step; a stale measurement would write a secret or a cut the event lacks.
+    """
+    pipeline = build_pipeline(BeaconConfig())
+
+    def call(source: str, **fields: Any) -> dict[str, Any]:
+        event = new_event(
+            "command.executed",
+            harness="claude_code",
+            session={"id": "s1"},
+            gen_ai={"tool": {"call": {"id": "toolu_1"}}},
+            **fields,
+        )
+        event["event"]["source"] = source
+        return event
+
+    events = [
+        new_event("prompt.submitted", harness="claude_code", message="hello"),
+        call("otlp.logs", command={"command": "curl -H 'Authorization: Bearer abcdefghijklmn'"}),
+        new_event("tool.completed", harness="claude_code", message="x" * 100_000),
+        call("hook.command", command={"command": "echo again"}),
+        _huge_event(),
+        new_event("tool.completed", harness="claude_code", raw={"n": 2**70}),
+    ]
+    pairs = pipeline.process_serialized(events)
+    assert len(pairs) == len(events)
+    for event, blob in pairs:
+        assert blob == orjson.dumps(event)
+    actions = [orjson.loads(blob) for _, blob in pairs]
+    assert "abcdefghijklmn" not in pairs[1][1].decode()
+    assert actions[2]["content"]["truncations"]
+    assert actions[3]["event"]["duplicate_of"] == actions[1]["event"]["id"]
+    assert actions[4]["field_truncated"] is True
+    assert actions[5]["raw"]["n"] == str(2**70)
