@@ -67,7 +67,7 @@ class Serialized:
     `dumps` is a seam: the hook path passes a stdlib encoder.
     """
 
-    __slots__ = ("_blob", "_dumps", "_event")
+    __slots__ = ("_blob", "_clean", "_dumps", "_event")
 
     def __init__(self, dumps: Callable[[Any], bytes] | None = None) -> None:
         if dumps is None:
@@ -77,17 +77,28 @@ class Serialized:
         self._dumps = dumps
         self._event: Event | None = None
         self._blob = b""
+        self._clean = False
 
     def of(self, event: Event) -> bytes:
         """`event` serialized, reusing the last result while the same event is unchanged."""
         if event is not self._event:
             self._blob = self._dumps(event)
             self._event = event
+            self._clean = False
         return self._blob
+
+    def preset(self, event: Event, blob: bytes, *, clean: bool) -> None:
+        """Adopt a measurement made for a whole batch; `clean`: screened free of secrets."""
+        self._event, self._blob, self._clean = event, blob, clean
+
+    def screened_clean(self, event: Event) -> bool:
+        """Whether the batch screen proved this (unchanged) event holds no secret."""
+        return self._clean and event is self._event
 
     def forget(self) -> None:
         """Drop the cached form: the event was changed."""
         self._event = None
+        self._clean = False
 
 
 class Pipeline:
@@ -99,24 +110,39 @@ class Pipeline:
         self.processors: list[Processor] = list(processors)
         self.serialized = serialized
         self.stats = PipelineStats()
+        # The first processor that can screen a whole batch at once (redaction), if any.
+        self._screen_at: int | None = None
+        self._screen: Callable[[list[bytes]], list[bool]] | None = None
+        for index, processor in enumerate(self.processors):
+            screen = getattr(processor, "screen_batch", None)
+            if callable(screen):
+                self._screen_at, self._screen = index, screen
+                break
 
     def process(self, event: Event) -> Event | None:
         """The processed event, or None when a processor dropped it (counted)."""
         self.stats.accepted += 1
         if self.serialized is not None:
             self.serialized.forget()  # a dict changed outside the pipeline is re-measured
+        event_or_none = self._guarded(event, self.processors)
+        if event_or_none is not None:
+            self.stats.processed += 1
+        return event_or_none
+
+    def _guarded(self, event: Event, processors: list[Processor]) -> Event | None:
+        """Run `processors`; a drop is counted (None), an event orjson refuses is coerced."""
         try:
             try:
-                event = self._run(event)
+                return self._run(event, processors)
             except TypeError:
                 # orjson refuses e.g. integers over 64 bits: keep the event, as strings.
                 self.stats.coerced += 1
-                event = self._run(make_jsonable(event))
+                if self.serialized is not None:
+                    self.serialized.forget()
+                return self._run(make_jsonable(event), processors)
         except DropEvent as drop:
             self.stats.dropped[drop.reason] += 1
             return None
-        self.stats.processed += 1
-        return event
 
     def counters(self) -> dict[str, int]:
         """What the processors counted (redactions, truncations, …), summed by name."""
@@ -128,8 +154,9 @@ class Pipeline:
                     totals[name] = totals.get(name, 0) + value
         return totals
 
-    def _run(self, event: Event) -> Event:
-        for processor in self.processors:
+    @staticmethod
+    def _run(event: Event, processors: list[Processor]) -> Event:
+        for processor in processors:
             event = processor(event)
         return event
 
@@ -139,12 +166,53 @@ class Pipeline:
         The measuring processors already serialized the final form of a clean event, so
         the writer need not do it again. Dropped events are left out and counted.
         """
-        out: list[tuple[Event, bytes]] = []
         memo = self.serialized
+        events = list(events)
+        if memo is None or self._screen is None or self._screen_at is None or len(events) < 2:
+            out: list[tuple[Event, bytes]] = []
+            for event in events:
+                result = self.process(event)
+                if result is not None:
+                    out.append((result, memo.of(result) if memo is not None else _dumps(result)))
+            return out
+        return self._process_screened(events, memo, self._screen_at, self._screen)
+
+    def _process_screened(
+        self,
+        events: list[Event],
+        memo: Serialized,
+        at: int,
+        screen: Callable[[list[bytes]], list[bool]],
+    ) -> list[tuple[Event, bytes]]:
+        """Run processors up to the screen per event, screen all at once, then the rest.
+
+        Same result as one event at a time: each processor still sees the events in order.
+        """
+        head, tail = self.processors[:at], self.processors[at:]
+        staged: list[Event] = []
+        blobs: list[bytes] = []
         for event in events:
-            result = self.process(event)
+            self.stats.accepted += 1
+            memo.forget()
+            result = self._guarded(event, head)
+            if result is None:
+                continue
+            try:
+                blob = memo.of(result)
+            except TypeError:
+                self.stats.coerced += 1
+                result = make_jsonable(result)
+                blob = memo.of(result)
+            staged.append(result)
+            blobs.append(blob)
+        dirty = screen(blobs) if blobs else []
+        out: list[tuple[Event, bytes]] = []
+        for event, blob, maybe_secret in zip(staged, blobs, dirty, strict=True):
+            memo.preset(event, blob, clean=not maybe_secret)
+            result = self._guarded(event, tail)
             if result is not None:
-                out.append((result, memo.of(result) if memo is not None else _dumps(result)))
+                self.stats.processed += 1
+                out.append((result, memo.of(result)))
         return out
 
     def process_batch(self, events: Iterable[Event]) -> list[Event]:

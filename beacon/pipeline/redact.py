@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from beacon.pipeline.base import Serialized
+from beacon.pipeline.prefilter import Screen, build_screen
 from beacon.schema.event import Event
 
 MARKER = "[REDACTED]"
@@ -77,9 +78,15 @@ _SECRET_KEY_SUFFIXES = (
 )
 
 
+_SECRET_KEY_SUFFIXES_BYTES = tuple(k.encode() for k in _SECRET_KEY_SUFFIXES)
+
+
 def is_secret_key(key: str) -> bool:
-    """Whether a dict key names a secret (`password`, `x-api-key`, `AWS_SECRET`, …)."""
-    return key.lower().endswith(_SECRET_KEY_SUFFIXES)
+    """Whether a dict key names a secret (`password`, `x-api-key`, `AWS_SECRET`, …).
+
+    Case is folded for ASCII only (`bytes.lower`), as in the rules and the prefilter.
+    """
+    return key.encode("utf-8", "surrogatepass").lower().endswith(_SECRET_KEY_SUFFIXES_BYTES)
 
 
 @dataclass(frozen=True)
@@ -97,13 +104,18 @@ class Rule:
     trigger: str
 
 
-def _rule(name: str, pattern: str, trigger: str, keep: int = 0, flags: int = 0) -> Rule:
-    return Rule(name, re.compile(pattern, flags), keep, trigger)
+def _rule(name: str, pattern: str, trigger: str, keep: int = 0) -> Rule:
+    # ASCII semantics: `\s`, `\b` and case folding are ASCII-only, so a trigger over UTF-8
+    # JSON can cover every rule match (Python's Unicode folding maps e.g. the Kelvin sign
+    # to `k`, which no byte-level engine mirrors). Secrets and their key names are ASCII.
+    return Rule(name, re.compile(pattern, re.ASCII), keep, trigger)
 
 
-_I = re.IGNORECASE
+# A whitespace character of a rule as serialized JSON: itself, an escape (`\t`, `\u000b`),
+# or anything outside printable ASCII (a superset, so a trigger never misses).
+_SPACE = r"(?:[^\x21-\x7e]|\\[ntrf]|\\u00[0-9a-f]{2})"
 # Separator of an assignment inside serialized JSON: quotes may be escaped, whitespace too.
-_JSON_SEP = r"(?:\\?[\"']|\\[ntr]|\s)*[:=]"
+_JSON_SEP = rf"(?:\\?[\"']|{_SPACE})*[:=]"
 
 RULES: tuple[Rule, ...] = (
     _rule(
@@ -119,7 +131,10 @@ RULES: tuple[Rule, ...] = (
         keep=1,
     ),
     _rule(
-        "bearer_token", rf"(?i)(\bbearer\s+){_NOT_MARKER}[A-Za-z0-9\-._~+/]+=*", r"bearer\s", keep=1
+        "bearer_token",
+        rf"(?i)(\bbearer\s+){_NOT_MARKER}[A-Za-z0-9\-._~+/]+=*",
+        rf"bearer{_SPACE}",
+        keep=1,
     ),
     _rule(
         "url_password",
@@ -169,7 +184,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "flag_secret",
         rf"(?i)(--?[A-Za-z0-9_\-]*{_SECRET_NAME}(?:\s+|=)){_NOT_MARKER}(?!-)[^\s\"']+",
-        rf"--?[a-z0-9_\-]*{_SECRET_NAME}(?:\s|\\[ntr]|=)",
+        rf"--?[a-z0-9_\-]*{_SECRET_NAME}(?:{_SPACE}|=)",
         keep=1,
     ),
     _rule(
@@ -204,20 +219,29 @@ def _compile_re2(pattern: str) -> Any:
 
 
 @cache
-def _blob_triggers() -> Callable[[bytes], tuple[bool, bool]]:
-    """One linear-time RE2 pass over a serialized event: may it hold secret values, keys?
+def screen(engine: str = "auto") -> Screen:
+    """The prefilter over serialized events: may a rule match anywhere in these bytes?
 
-    Every rule match contains text its trigger matches, and triggers avoid characters JSON
-    escapes, so a miss proves the event holds no secret (Python's `re` is 100x slower for
-    this alternation). A clean event costs one search; only a hit asks which kind it was.
-    Imported lazily: the hook path redacts without RE2.
+    Every rule match contains text its trigger matches, in the JSON form of the string,
+    so a miss proves the event holds no secret (Python's `re` is 100x slower for this
+    alternation). Imported lazily: the hook path redacts without it.
     """
-    either = _compile_re2(f"{_VALUE_TRIGGERS}|{_KEY_TRIGGER}")
+    triggers = [r.trigger for r in RULES] + [_KEY_TRIGGER]
+    return build_screen(_compile_re2, triggers, engine)
+
+
+@cache
+def _blob_triggers() -> Callable[[bytes], tuple[bool, bool]]:
+    """One pass over a serialized event: may it hold secret values, secret-named keys?
+
+    A clean event costs one prefilter scan; only a hit asks RE2 which kind it was.
+    """
+    either = screen()
     values = _value_search()
     keys = _compile_re2(_KEY_TRIGGER)
 
     def scan(data: bytes) -> tuple[bool, bool]:
-        if either.search(data) is None:
+        if not either.hit(data):
             return False, False
         return values(data, 0) >= 0, keys.search(data) is not None
 
@@ -279,6 +303,7 @@ class Redactor:
             import orjson
 
             self._dumps: Callable[[Any], bytes] = orjson.dumps
+            screen()
             _blob_triggers()
             _value_search()
             _rule_set()
@@ -310,6 +335,12 @@ class Redactor:
             return kept + MARKER
 
         return replace
+
+    def screen(self, blobs: list[bytes]) -> list[bool]:
+        """For serialized events: True where one may hold a secret and must be walked."""
+        if not self._use_prefilter:
+            return [True] * len(blobs)
+        return screen().dirty(blobs)
 
     def redact_event(self, event: Event, serialized: bytes | None = None) -> int:
         """Redact every string (values, list items, dict keys' values) in place; return count.
@@ -411,7 +442,13 @@ class Redact:
         """Secrets replaced so far."""
         return {"redactions": self.total}
 
+    def screen_batch(self, blobs: list[bytes]) -> list[bool]:
+        """Screen a batch of serialized events at once (see `Pipeline.process_serialized`)."""
+        return self.redactor.screen(blobs)
+
     def __call__(self, event: Event) -> Event:
+        if self.serialized is not None and self.serialized.screened_clean(event):
+            return event
         blob = self.serialized.of(event) if self.serialized is not None else None
         count = self.redactor.redact_event(event, blob)
         if count:

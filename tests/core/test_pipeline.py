@@ -259,3 +259,37 @@ def test_process_serialized_hands_over_the_final_json_of_every_event() -> None:
     assert actions[3]["event"]["duplicate_of"] == actions[1]["event"]["id"]
     assert actions[4]["field_truncated"] is True
     assert actions[5]["raw"]["n"] == str(2**70)
+
+
+def test_batch_screening_gives_the_same_events_as_one_at_a_time() -> None:
+    """The batch path (enrich all, screen once, then the rest) equals per-event processing."""
+
+    def batch() -> list[dict[str, Any]]:
+        events = []
+        for i in range(40):
+            fields: dict[str, Any] = {"message": f"step {i}"}
+            if i % 7 == 3:
+                fields["command"] = {"command": f"curl -H 'Authorization: Bearer tok{i}abcdefgh'"}
+            if i % 11 == 5:
+                fields["raw"] = {"n": 2**70, "password": "hunter2"}
+            if i % 13 == 0:
+                fields["message"] = "y" * 20_000
+            event = new_event(
+                "tool.completed",
+                harness="claude_code",
+                timestamp="2026-11-22T00:00:00.000Z",
+                **fields,
+            )
+            event["event"].update(id=f"id-{i}", created="2026-11-22T00:00:00.000Z")
+            events.append(event)
+        return events
+
+    one_by_one = build_pipeline(BeaconConfig())
+    expected = [one_by_one.process(e) for e in batch()]
+    batched = build_pipeline(BeaconConfig())
+    pairs = batched.process_serialized(batch())
+    assert [e for e, _ in pairs] == expected
+    assert [b for _, b in pairs] == [orjson.dumps(e) for e in expected]
+    assert batched.counters() == one_by_one.counters()
+    assert batched.stats == one_by_one.stats
+    assert batched.counters()["redactions"] >= 8

@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 
 from beacon.config import BeaconConfig, LimitsConfig, RedactionConfig, load_config
 from beacon.pipeline import build_pipeline
-from beacon.pipeline.redact import MARKER, Redact, Redactor, is_secret_key, may_hold_secret
+from beacon.pipeline.redact import (
+    MARKER,
+    Redact,
+    Redactor,
+    is_secret_key,
+    may_hold_secret,
+    screen,
+)
 from beacon.schema import new_event
 
 ALNUM = string.ascii_letters + string.digits
@@ -206,16 +213,75 @@ FRAGMENTS = [
     "glpat-",
     "&",
     "?",
+    # Characters JSON escapes or that fold oddly: Unicode spaces, controls, the Kelvin sign,
+    # long s and dotless i (Python's Unicode folding would map them onto ASCII letters).
+    "\u2003",
+    "\xa0",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\u212a",
+    "\u017f",
+    "\u0131",
+    "ey",
+    "ecret",
+    "api_",
 ]
+ENGINES = ["re2", "hyperscan"]
+SEPARATORS = [" ", "=", ":", '"', "'", "\t", "\n", "\\", "\u2003", "\xa0", "\x0b", "\x1c", "\x85"]
+# A secret name, separators and a value: the shapes assignment and flag rules look for.
+ASSIGNMENTS = st.tuples(
+    st.sampled_from(["", "--", "-", "export ", "x", "é"]),
+    st.sampled_from(["password", "API_KEY", "token", "bearer", "Authorization", "\u212aey"]),
+    st.lists(st.sampled_from(SEPARATORS), min_size=1, max_size=3).map("".join),
+    st.sampled_from(["hunter2xyz", "abcdefghijklmnop12345", "[REDACTED]"]),
+).map("".join)
 
 
 @settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join))
+@given(st.one_of(st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join), ASSIGNMENTS))
 def test_prefilter_never_misses_what_a_rule_would_redact(text: str) -> None:
     """The fast prefilter over serialized JSON flags every string a rule would change."""
-    _redacted, count = Redactor().redact_text(text)
-    if count:
-        assert may_hold_secret(orjson.dumps({"k": text, "n": [text]})), text
+    redactor = Redactor()
+    _redacted, count = redactor.redact_text(text)
+    event = {"k": text, "n": [text], text: text}
+    by_key = redactor._walk(json.loads(json.dumps(event)), values=False, keys=True)
+    if count or by_key:
+        blob = orjson.dumps(event)
+        assert may_hold_secret(blob), text
+        for engine in ENGINES:
+            assert screen(engine).hit(blob), (engine, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--password\u2003hunter2xyz",
+        "password\x1c=hunter2xyz",
+        "bearer\u2003abcdefghijklmnop",
+        "api_\u212aey=hunter2xyz",
+    ],
+)
+def test_prefilter_and_rules_agree_on_exotic_whitespace_and_case(text: str) -> None:
+    """Regression: Unicode spaces and folds made a rule match that the prefilter missed.
+
+    Rules now use ASCII semantics, so the event path and the text path agree.
+    """
+    redactor = Redactor()
+    event = {"m": text}
+    assert redactor.redact_event(event) == redactor.redact_text(text)[1]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join), max_size=40))
+def test_batch_screen_flags_exactly_the_events_a_single_scan_flags(
+    engine: str, texts: list[str]
+) -> None:
+    """Screening a batch at once (one scan, then groups, then events) loses no event."""
+    blobs = [orjson.dumps({"m": t}) for t in texts]
+    engine_screen = screen(engine)
+    assert engine_screen.dirty(blobs) == [engine_screen.hit(b) for b in blobs]
 
 
 def test_secret_named_keys_redact_whatever_value() -> None:
