@@ -13,12 +13,13 @@ from typing import Any
 from beacon.runtimes.coerce import as_float, as_int, as_number
 from beacon.runtimes.records import LogRecord, MetricPoint, Span
 from beacon.schema.actions import Action, Severity
-from beacon.schema.event import Event, action_meta, format_timestamp, new_event, now_timestamp
+from beacon.schema.event import Event, action_meta, format_timestamp, now_timestamp, skeleton
 
 _SEVERITY_RANK = {s.value: i for i, s in enumerate(Severity)}
 _SPAN_KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 _TEMPORALITY = ("unspecified", "delta", "cumulative")
 _STATUS = ("unset", "ok", "error")
+_SOURCES = {signal: f"otlp.{signal}" for signal in ("logs", "traces", "metrics")}
 
 
 def timestamp_of(*unix_nanos: int) -> str:
@@ -27,29 +28,6 @@ def timestamp_of(*unix_nanos: int) -> str:
         if value > 0:
             return format_timestamp(value)
     return now_timestamp()
-
-
-def new_otel_event(
-    action: str,
-    *,
-    harness: str,
-    version: str | None,
-    timestamp: str,
-    severity: str | None,
-    message: str | None,
-    fields: dict[str, Any],
-    signal: str,
-) -> Event:
-    """`beacon.schema.event.new_event` with the harness version and the OTLP signal.
-
-    `event.source` (`otlp.logs`, `otlp.traces`, `otlp.metrics`) lets dedupe tell paths apart.
-    """
-    event = new_event(
-        action, harness=harness, timestamp=timestamp, severity=severity, message=message, **fields
-    )
-    event["harness"] = harness_block(harness, version)
-    event["event"]["source"] = f"otlp.{signal}"
-    return event
 
 
 def raise_severity(action: str, floor: str | None) -> str:
@@ -113,15 +91,16 @@ def _record_event(
     """
     raw["attributes"] = record.attributes
     raw["resource"] = record.scope.resource  # shared by the records of one request
-    event = new_otel_event(
+    # `event.source` (`otlp.logs`, `otlp.traces`, `otlp.metrics`) lets dedupe tell paths apart.
+    signal = raw["otel_signal"]
+    event = skeleton(
         action,
-        harness=harness,
-        version=version,
-        timestamp=timestamp,
-        severity=severity,
-        message=message,
-        fields=fields,
-        signal=raw["otel_signal"],
+        harness_block(harness, version),
+        timestamp,
+        severity,
+        message,
+        fields,
+        _SOURCES.get(signal) or f"otlp.{signal}",
     )
     if session_id:
         event.setdefault("session", {})["id"] = session_id

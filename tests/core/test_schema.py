@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -185,6 +187,25 @@ def test_event_ids_are_unique_uuid7() -> None:
         re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
         for i in ids
     )
+    assert ids == sorted(ids)  # monotonic within a process, across milliseconds too
+    millis = int(ids[-1].replace("-", "")[:12], 16)
+    assert abs(millis - time.time_ns() // 1_000_000) < 60_000
+
+
+def test_forked_child_never_repeats_parent_event_ids() -> None:
+    """After fork the child reseeds: its ids in the same millisecond differ from the parent's."""
+    read, write = os.pipe()
+    new_event_id()  # the parent has a current millisecond state the child would inherit
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, "\n".join(new_event_id() for _ in range(200)).encode())
+        os._exit(0)
+    os.close(write)
+    parent = {new_event_id() for _ in range(200)}
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    assert len(child) == 200 and not parent & child
 
 
 @pytest.mark.parametrize("action", [a.value for a in Action])
