@@ -524,4 +524,3 @@ def test_cached_timestamps_stay_exact_across_seconds(unix_ns: int) -> None:
     seconds, rest = divmod(unix_ns, 1_000_000_000)
     expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 10**6:03d}Z"
     assert format_timestamp(unix_ns) == expected
-
