@@ -59,6 +59,16 @@ def _dumps(event: Event) -> bytes:
         return orjson.dumps(make_jsonable(event))
 
 
+def _final_json(memo: Serialized | None, event: Event) -> bytes:
+    """The event's JSON: the memo's when it measured the final form, else made now."""
+    if memo is not None:
+        try:
+            return memo.of(event)
+        except TypeError:  # no processor measured it, and orjson refuses a value as is
+            pass
+    return _dumps(event)
+
+
 class Serialized:
     """The serialized form of the event in flight, computed once and shared.
 
@@ -173,7 +183,7 @@ class Pipeline:
             for event in events:
                 result = self.process(event)
                 if result is not None:
-                    out.append((result, memo.of(result) if memo is not None else _dumps(result)))
+                    out.append((result, _final_json(memo, result)))
             return out
         return self._process_screened(events, memo, self._screen_at, self._screen)
 
@@ -212,7 +222,7 @@ class Pipeline:
             result = self._guarded(event, tail)
             if result is not None:
                 self.stats.processed += 1
-                out.append((result, memo.of(result)))
+                out.append((result, _final_json(memo, result)))
         return out
 
     def process_batch(self, events: Iterable[Event]) -> list[Event]:

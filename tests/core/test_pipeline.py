@@ -293,3 +293,13 @@ def test_batch_screening_gives_the_same_events_as_one_at_a_time() -> None:
     assert batched.counters() == one_by_one.counters()
     assert batched.stats == one_by_one.stats
     assert batched.counters()["redactions"] >= 8
+
+
+def test_process_serialized_without_measuring_processors_still_writes_big_ints() -> None:
+    """A pipeline that never serializes still hands over JSON for values orjson refuses."""
+    from beacon.pipeline import Serialized
+
+    events = [new_event("tool.completed", harness="x", raw={"n": 2**70}) for _ in range(3)]
+    for pipeline in (Pipeline([Enrich()]), Pipeline([Enrich()], Serialized())):
+        pairs = pipeline.process_serialized([dict(e) for e in events])
+        assert [orjson.loads(blob)["raw"]["n"] for _, blob in pairs] == [str(2**70)] * 3
