@@ -17,11 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from beacon.config import WriterConfig
 from beacon.jsonl import FileModes, JsonlFile, ensure_directory
-from beacon.pipeline.base import make_jsonable
+from beacon.pipeline.base import to_json
 from beacon.schema.actions import INVENTORY_ACTIONS
 from beacon.schema.event import Event
 
@@ -50,10 +48,7 @@ class WriterStats:
 
 def serialize(event: Event) -> bytes:
     """One event as one JSONL line; values JSON cannot hold exactly become strings."""
-    try:
-        return orjson.dumps(event) + b"\n"
-    except TypeError:
-        return orjson.dumps(make_jsonable(event)) + b"\n"
+    return to_json(event) + b"\n"
 
 
 @dataclass(slots=True)

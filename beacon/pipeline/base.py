@@ -50,7 +50,8 @@ def make_jsonable(node: Any) -> Any:
     return str(node)
 
 
-def _dumps(event: Event) -> bytes:
+def to_json(event: Event) -> bytes:
+    """The event's JSON; values orjson cannot hold exactly (e.g. ints over 64 bits) as strings."""
     import orjson
 
     try:
@@ -66,7 +67,7 @@ def _final_json(memo: Serialized | None, event: Event) -> bytes:
             return memo.of(event)
         except TypeError:  # no processor measured it, and orjson refuses a value as is
             pass
-    return _dumps(event)
+    return to_json(event)
 
 
 class Serialized:
@@ -121,12 +122,11 @@ class Pipeline:
         self.serialized = serialized
         self.stats = PipelineStats()
         # The first processor that can screen a whole batch at once (redaction), if any.
-        self._screen_at: int | None = None
-        self._screen: Callable[[list[bytes]], list[bool]] | None = None
+        self._screen: tuple[int, Callable[[list[bytes]], list[bool]]] | None = None
         for index, processor in enumerate(self.processors):
             screen = getattr(processor, "screen_batch", None)
             if callable(screen):
-                self._screen_at, self._screen = index, screen
+                self._screen = (index, screen)
                 break
 
     def process(self, event: Event) -> Event | None:
@@ -178,14 +178,14 @@ class Pipeline:
         """
         memo = self.serialized
         events = list(events)
-        if memo is None or self._screen is None or self._screen_at is None or len(events) < 2:
+        if memo is None or self._screen is None or len(events) < 2:
             out: list[tuple[Event, bytes]] = []
             for event in events:
                 result = self.process(event)
                 if result is not None:
                     out.append((result, _final_json(memo, result)))
             return out
-        return self._process_screened(events, memo, self._screen_at, self._screen)
+        return self._process_screened(events, memo, *self._screen)
 
     def _process_screened(
         self,

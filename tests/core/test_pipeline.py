@@ -17,6 +17,7 @@ from beacon.pipeline import (
     DropEvent,
     Enrich,
     Pipeline,
+    Serialized,
     SizeCap,
     Truncate,
     build_pipeline,
@@ -297,8 +298,6 @@ def test_batch_screening_gives_the_same_events_as_one_at_a_time() -> None:
 
 def test_process_serialized_without_measuring_processors_still_writes_big_ints() -> None:
     """A pipeline that never serializes still hands over JSON for values orjson refuses."""
-    from beacon.pipeline import Serialized
-
     events = [new_event("tool.completed", harness="x", raw={"n": 2**70}) for _ in range(3)]
     for pipeline in (Pipeline([Enrich()]), Pipeline([Enrich()], Serialized())):
         pairs = pipeline.process_serialized([dict(e) for e in events])
