@@ -77,10 +77,13 @@ class Lines:
     @classmethod
     def of_serialized(cls, pairs: Iterable[tuple[Event, bytes]]) -> Lines:
         """Route events whose JSON (without the newline) the pipeline already made."""
-        lines = cls()
-        for event, blob in pairs:
-            lines.add(event, blob + b"\n")
-        return lines
+        runtime: list[bytes] = []
+        inventory: list[bytes] = []
+        for event, blob in pairs:  # `add`, inlined: this runs for every event
+            meta = event.get("event")
+            action = meta.get("action") if isinstance(meta, dict) else None
+            (inventory if action in INVENTORY_ACTIONS else runtime).append(blob + b"\n")
+        return cls(runtime, inventory)
 
 
 class EventWriter:

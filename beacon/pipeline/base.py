@@ -143,7 +143,10 @@ class Pipeline:
         """Run `processors`; a drop is counted (None), an event orjson refuses is coerced."""
         try:
             try:
-                return self._run(event, processors)
+                result = event
+                for processor in processors:
+                    result = processor(result)
+                return result
             except TypeError:
                 # orjson refuses e.g. integers over 64 bits: keep the event, as strings.
                 self.stats.coerced += 1
@@ -201,8 +204,8 @@ class Pipeline:
         head, tail = self.processors[:at], self.processors[at:]
         staged: list[Event] = []
         blobs: list[bytes] = []
+        self.stats.accepted += len(events)
         for event in events:
-            self.stats.accepted += 1
             memo.forget()
             result = self._guarded(event, head)
             if result is None:
@@ -221,8 +224,8 @@ class Pipeline:
             memo.preset(event, blob, clean=not maybe_secret)
             result = self._guarded(event, tail)
             if result is not None:
-                self.stats.processed += 1
                 out.append((result, _final_json(memo, result)))
+        self.stats.processed += len(out)
         return out
 
     def process_batch(self, events: Iterable[Event]) -> list[Event]:

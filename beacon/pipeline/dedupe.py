@@ -38,27 +38,39 @@ class Dedupe:
         return {"duplicates": self.marked}
 
     def __call__(self, event: Event) -> Event:
-        call_id = (event.get("gen_ai") or {}).get("tool", {}).get("call", {}).get("id") or (
-            event.get("prompt") or {}
-        ).get("id")
-        session_id = (event.get("session") or {}).get("id")
-        if not call_id or not session_id or not isinstance(call_id, str):
+        session = event.get("session")
+        session_id = session.get("id") if session else None
+        if not session_id:
+            return event
+        call_id = _call_id(event)
+        if not call_id or not isinstance(call_id, str):
             return event
         meta = event["event"]
         key = (session_id, call_id, meta.get("action", ""))
         now = self.clock()
         source = meta.get("source", "")
-        first = self.seen.get(key)
+        seen = self.seen
+        first = seen.get(key)
         if first is not None and now - first[0] <= self.window and first[2] != source:
             meta["duplicate_of"] = first[1]
             if self.serialized is not None:
                 self.serialized.forget()
             self.marked += 1
             return event
-        self.seen[key] = (now, meta.get("id", ""), source)
-        self.seen.move_to_end(key)
-        while len(self.seen) > _MAX_KEYS or (
-            self.seen and now - next(iter(self.seen.values()))[0] > self.window
-        ):
-            self.seen.popitem(last=False)
+        seen[key] = (now, meta.get("id", ""), source)
+        seen.move_to_end(key)
+        while len(seen) > _MAX_KEYS or (seen and now - next(iter(seen.values()))[0] > self.window):
+            seen.popitem(last=False)
         return event
+
+
+def _call_id(event: Event) -> object:
+    """The tool call id (`gen_ai.tool.call.id`), else the prompt id, else None."""
+    gen_ai = event.get("gen_ai")
+    tool = gen_ai.get("tool") if gen_ai else None
+    call = tool.get("call") if tool else None
+    call_id = call.get("id") if call else None
+    if call_id:
+        return call_id
+    prompt = event.get("prompt")
+    return prompt.get("id") if prompt else None

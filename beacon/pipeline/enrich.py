@@ -43,27 +43,32 @@ class Enrich:
             "os": _os_name(),
             "agent_version": __version__,
         }
-        self.user = {"name": _user_name()}
+        name = _user_name()
+        self.user = {"name": name} if name else {}
         self.origin = origin
 
     def __call__(self, event: Event) -> Event:
-        meta = event.setdefault("event", {})
+        meta = event.get("event")
+        if meta is None:
+            meta = event["event"] = {}
         if "id" not in meta:
             meta["id"] = new_event_id()
         if "created" not in meta:
             meta["created"] = now_timestamp()
         if "category" not in meta and "action" in meta:
             meta["category"] = category_of(meta["action"])
-        meta.setdefault("kind", "agent_runtime")
+        if "kind" not in meta:
+            meta["kind"] = "agent_runtime"
         endpoint = event.get("endpoint")
         if endpoint is None:
-            event["endpoint"] = dict(self.endpoint)
+            event["endpoint"] = self.endpoint.copy()
         else:
             for key, value in self.endpoint.items():
                 endpoint.setdefault(key, value)
-        if "user" not in event and self.user["name"]:
-            event["user"] = dict(self.user)
-        event.setdefault("origin", self.origin)
+        if self.user and "user" not in event:
+            event["user"] = self.user.copy()
+        if "origin" not in event:
+            event["origin"] = self.origin
         if "timestamp" not in event:
             event["timestamp"] = meta["created"]
         return event

@@ -92,6 +92,10 @@ class SizeCap:
         return {"degraded": self.degraded}
 
     def __call__(self, event: Event) -> Event:
+        if len(self.serialized.of(event)) <= self.max_bytes:  # `_fits`, inlined: the usual case
+            if self._private:
+                self.serialized.forget()
+            return event
         try:
             return self._cap(event)
         finally:

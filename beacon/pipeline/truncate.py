@@ -47,6 +47,11 @@ class Truncate:
         return {"truncations": self.total}
 
     def __call__(self, event: Event) -> Event:
+        # A serialized event at most as long as the smallest limit holds no string over it.
+        if len(self.serialized.of(event)) <= min(self.field_bytes, self.nested_field_bytes):
+            if self._private:
+                self.serialized.forget()
+            return event
         try:
             return self._truncate(event)
         finally:
@@ -54,9 +59,6 @@ class Truncate:
                 self.serialized.forget()
 
     def _truncate(self, event: Event) -> Event:
-        # A serialized event at most as long as the smallest limit holds no string over it.
-        if len(self.serialized.of(event)) <= min(self.field_bytes, self.nested_field_bytes):
-            return event
         cuts: list[dict[str, Any]] = []
         for key, value in event.items():
             if key == "content":

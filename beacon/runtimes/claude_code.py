@@ -9,7 +9,6 @@ Logs are authoritative; spans (beta) become `session.activity` for trace correla
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
@@ -18,7 +17,7 @@ from beacon.runtimes.otel_events import (
     LogBase,
     LogHandler,
     dispatch_log,
-    log_event,
+    log_base,
     model_fields,
     simple_log,
     span_event,
@@ -298,14 +297,16 @@ def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
     name = event_name_of(record)
     resource = record.scope.resource
     session_id = as_str(record.attributes.get("session.id")) or as_str(resource.get("session.id"))
-    base = partial(
-        log_event,
+    base = log_base(
         record,
-        harness=harness,
-        version=as_str(resource.get("service.version")),
-        event_name=PREFIX + name if name else "",
-        session_id=session_id,
+        harness,
+        as_str(resource.get("service.version")),
+        PREFIX + name if name else "",
+        session_id,
     )
+    handler = LOG_EVENTS.get(name)
+    if handler is not None:
+        return handler(record, base)
     return dispatch_log(record, base, LOG_EVENTS, name)
 
 

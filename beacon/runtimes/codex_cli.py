@@ -10,7 +10,6 @@ part is subtracted and `total` is not reported as usage).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
@@ -19,7 +18,7 @@ from beacon.runtimes.otel_events import (
     LogBase,
     LogHandler,
     dispatch_log,
-    log_event,
+    log_base,
     metric_event,
     model_fields,
     simple_log,
@@ -183,14 +182,7 @@ def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
         ctx.drop("codex_internal_log")
         return []
     short = name[len(PREFIX) :] if name.startswith(PREFIX) else name
-    base = partial(
-        log_event,
-        record,
-        harness=harness,
-        version=_version(attrs, record.scope.resource),
-        event_name=name,
-        session_id=_session(attrs),
-    )
+    base = log_base(record, harness, _version(attrs, record.scope.resource), name, _session(attrs))
     body = record.body if isinstance(record.body, str) else None
     return dispatch_log(record, base, LOG_EVENTS, short, unnamed_message=body)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
 from typing import Any
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
@@ -83,6 +85,29 @@ def as_str(value: Any) -> str | None:
     return None
 
 
+# 19+ digits may not fit 64 bits: orjson would turn such an integer into a float.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, sped up by orjson when the process already uses it (the collector).
+
+    orjson is used only where it gives the same value: no integer of 19+ digits, and any
+    text it refuses (NaN, lone surrogates, deep nesting) goes to the stdlib. The hook path
+    never imports orjson, so it stays stdlib-only.
+    """
+    fast = sys.modules.get("orjson")
+    if fast is not None:
+        try:
+            data = text.encode()  # lone surrogates raise here, a ValueError
+            digits = len(data) - len(data.translate(None, b"0123456789"))
+            if digits < 19 or not _LONG_NUMBER.search(text):  # counting is cheaper than re
+                return fast.loads(data)
+        except ValueError:
+            pass
+    return json.loads(text)
+
+
 def json_object(value: Any) -> dict[str, Any] | None:
     """Decode a JSON-string attribute holding an object (`tool_parameters`, `arguments`)."""
     if isinstance(value, dict):
@@ -90,8 +115,8 @@ def json_object(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, str) or not value.lstrip().startswith("{"):
         return None
     try:
-        decoded = json.loads(value)
-    except ValueError:
+        decoded = _loads(value)
+    except (ValueError, RecursionError):
         return None
     return decoded if isinstance(decoded, dict) else None
 

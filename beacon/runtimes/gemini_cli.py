@@ -10,7 +10,6 @@ so it yields an `approval.*` event and, unless rejected, the tool event.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
@@ -18,7 +17,7 @@ from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import (
     LogBase,
     LogHandler,
-    log_event,
+    log_base,
     metric_event,
     model_fields,
     simple_log,
@@ -217,9 +216,8 @@ def map_log(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
     short = name[len(PREFIX) :] if name.startswith(PREFIX) else name
     session_id = _session(attrs, record.scope.resource)
     body = record.body if isinstance(record.body, str) else None
-    base = partial(  # the body is the message unless the handler gives one
-        log_event, record, harness=harness, event_name=name, session_id=session_id, message=body
-    )
+    # the body is the message unless the handler gives one
+    base = log_base(record, harness, None, name, session_id, default_message=body)
 
     handler = LOG_EVENTS.get(short)
     if handler is not None:

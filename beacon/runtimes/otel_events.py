@@ -74,9 +74,7 @@ def _record_event(
     record: LogRecord | Span | MetricPoint,
     action: Action,
     raw: dict[str, Any],
-    *,
-    harness: str,
-    version: str | None,
+    harness: dict[str, Any],
     timestamp: str,
     severity: str | None,
     message: str | None,
@@ -87,7 +85,8 @@ def _record_event(
 ) -> Event:
     """The part log, span and metric events share: raw attributes/resource, session, trace.
 
-    The signal is `raw["otel_signal"]`; `error` only when `fields` carry none; `raw` goes last.
+    Positional, as it runs once per record. The signal is `raw["otel_signal"]`; `error` only
+    when `fields` carry none; `raw` goes last.
     """
     raw["attributes"] = record.attributes
     raw["resource"] = record.scope.resource  # shared by the records of one request
@@ -95,7 +94,7 @@ def _record_event(
     signal = raw["otel_signal"]
     event = skeleton(
         action,
-        harness_block(harness, version),
+        harness,
         timestamp,
         severity,
         message,
@@ -125,28 +124,76 @@ def log_event(
     **fields: Any,
 ) -> Event:
     """An event for one log record: record time, trace ids, session, and `raw` source data."""
+    return _log_event(
+        record, action, harness, version, event_name, session_id, severity, message, fields
+    )
+
+
+def log_base(
+    record: LogRecord,
+    harness: str,
+    version: str | None = None,
+    event_name: str = "",
+    session_id: str | None = None,
+    default_message: str | None = None,
+) -> LogBase:
+    """`log_event` bound to one record, for its handlers (a closure: cheaper than `partial`)."""
+
+    def base(
+        action: Action,
+        severity: str | None = None,
+        message: str | None = default_message,
+        **fields: Any,
+    ) -> Event:
+        return _log_event(
+            record, action, harness, version, event_name, session_id, severity, message, fields
+        )
+
+    return base
+
+
+def _log_event(
+    record: LogRecord,
+    action: Action,
+    harness: str,
+    version: str | None,
+    event_name: str,
+    session_id: str | None,
+    severity: str | None,
+    message: str | None,
+    fields: dict[str, Any],
+) -> Event:
+    """`log_event` with positional arguments and `fields` as a dict: the hot path."""
     raw: dict[str, Any] = {"otel_signal": "logs"}
     if event_name:
         raw["event_name"] = event_name
-    raw["scope"] = _scope_raw(record.scope.name, record.scope.version)
-    if record.severity_number or record.severity_text:
-        raw["severity_number"] = record.severity_number
+    scope = record.scope
+    raw["scope"] = (
+        {"name": scope.name, "version": scope.version} if scope.version else {"name": scope.name}
+    )
+    number = record.severity_number
+    if number or record.severity_text:
+        raw["severity_number"] = number
         if record.severity_text:
             raw["severity_text"] = record.severity_text
     if record.body is not None:
         raw["body"] = record.body
+    unix_ns = record.time_unix_nano
+    if unix_ns <= 0:
+        unix_ns = record.observed_time_unix_nano
+    if not severity:
+        severity = raise_severity(action, severity_from_number(number)) if number >= 13 else None
     return _record_event(
         record,
         action,
         raw,
-        harness=harness,
-        version=version,
-        timestamp=timestamp_of(record.time_unix_nano, record.observed_time_unix_nano),
-        severity=severity or raise_severity(action, severity_from_number(record.severity_number)),
-        message=message,
-        fields=fields,
-        session_id=session_id,
-        trace=_trace(record.trace_id, record.span_id),
+        {"name": harness, "version": version} if version else {"name": harness},
+        format_timestamp(unix_ns) if unix_ns > 0 else now_timestamp(),
+        severity,
+        message,
+        fields,
+        session_id,
+        _trace(record.trace_id, record.span_id) if record.trace_id else None,
     )
 
 
@@ -226,15 +273,14 @@ def span_event(
         span,
         action,
         raw,
-        harness=harness,
-        version=version,
-        timestamp=timestamp_of(span.start_time_unix_nano, span.end_time_unix_nano),
-        severity=severity or raise_severity(action, Severity.MEDIUM.value if failed else None),
-        message=message or span.name,
-        fields=fields,
-        session_id=session_id,
-        trace=_trace(span.trace_id, span.span_id, span.parent_span_id),
-        error=error,
+        harness_block(harness, version),
+        timestamp_of(span.start_time_unix_nano, span.end_time_unix_nano),
+        severity or raise_severity(action, Severity.MEDIUM.value if failed else None),
+        message or span.name,
+        fields,
+        session_id,
+        _trace(span.trace_id, span.span_id, span.parent_span_id),
+        error,
     )
 
 
@@ -276,13 +322,12 @@ def metric_event(
         point,
         action,
         raw,
-        harness=harness,
-        version=version,
-        timestamp=timestamp_of(point.time_unix_nano, point.start_time_unix_nano),
-        severity=None,
-        message=message or point.name,
-        fields=fields,
-        session_id=session_id,
+        harness_block(harness, version),
+        timestamp_of(point.time_unix_nano, point.start_time_unix_nano),
+        None,
+        message or point.name,
+        fields,
+        session_id,
     )
 
 

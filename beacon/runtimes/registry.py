@@ -92,9 +92,16 @@ class Mapper:
         events: list[Event] = []
         cache: dict[int, tuple[Runtime, str]] = {}
         ctx = self.context
-        for record in batch.logs:
-            runtime, harness = self._runtime(record.scope, cache)
-            events.extend(self._guard(runtime.map_log, record, harness))
+        scope: Scope | None = None
+        for record in batch.logs:  # the hot loop: one scope's records come in a row
+            if record.scope is not scope:
+                scope = record.scope
+                runtime, harness = self._runtime(scope, cache)
+                map_log = runtime.map_log
+            try:
+                events.extend(map_log(record, harness, ctx))
+            except Exception as exc:  # a mapper bug must not lose the record
+                events.append(self._failed(record, harness, exc))
         for span in batch.spans:
             runtime, harness = self._runtime(span.scope, cache)
             events.extend(self._guard(runtime.map_span, span, harness))
@@ -117,6 +124,9 @@ class Mapper:
         try:
             return fn(item, harness, self.context)
         except Exception as exc:  # a mapper bug must not lose the record
-            self.mapping_errors += 1
-            target = item[0] if isinstance(item, list) else item
-            return [_fallback(target, harness, exc)]
+            return [self._failed(item[0] if isinstance(item, list) else item, harness, exc)]
+
+    def _failed(self, item: LogRecord | Span | MetricPoint, harness: str, exc: Exception) -> Event:
+        """Count a mapper failure; the record's fallback event."""
+        self.mapping_errors += 1
+        return _fallback(item, harness, exc)

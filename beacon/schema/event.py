@@ -25,10 +25,13 @@ Event = dict[str, Any]
 """An event is a plain JSON-ready dict; the JSON Schema says what it may hold."""
 
 
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
+
+
 def format_timestamp(unix_ns: int) -> str:
     """RFC 3339 UTC with millisecond precision, e.g. `2026-05-11T22:21:00.123Z`."""
-    seconds, rest = divmod(unix_ns, 1_000_000_000)
-    return f"{_second_prefix(seconds)}.{rest // 1_000_000:03d}Z"
+    seconds, ms = divmod(unix_ns // 1_000_000, 1000)
+    return _second_prefix(seconds) + _MILLIS[ms]
 
 
 @lru_cache(maxsize=64)
@@ -57,7 +60,8 @@ def parse_timestamp(value: str) -> datetime:
 
 
 _random = random.Random(os.urandom(32))
-_MASK62 = (1 << 62) - 1
+_MASK48 = (1 << 48) - 1
+_ID_TAIL = "%03x-%04x-%012x"
 # (millisecond, formatted `unix_ts_ms-ver` prefix, random start, counter) of the last id.
 _id_state: tuple[int, str, int, Iterator[int]] = (-1, "", 0, itertools.count())
 
@@ -86,8 +90,8 @@ def new_event_id() -> str:
         h = f"{ms & ((1 << 48) - 1):012x}"
         state = _id_state = (ms, f"{h[:8]}-{h[8:]}-7", _random.getrandbits(73), itertools.count())
     seq = state[2] + next(state[3])  # `next` on a count is atomic under the GIL
-    low = f"{(seq & _MASK62) | (0x2 << 62):016x}"  # RFC 4122 variant bits
-    return f"{state[1]}{seq >> 62:03x}-{low[:4]}-{low[4:]}"
+    # rand_a (12 bits), then the RFC 4122 variant `10` over the next 14 bits, then 48 bits.
+    return state[1] + _ID_TAIL % (seq >> 62, (seq >> 48) & 0x3FFF | 0x8000, seq & _MASK48)
 
 
 @lru_cache(maxsize=256)

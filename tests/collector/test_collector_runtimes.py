@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beacon.runtimes import registry
 from beacon.runtimes.context import MapContext, MapOptions
@@ -524,3 +526,108 @@ def test_cached_timestamps_stay_exact_across_seconds(unix_ns: int) -> None:
     seconds, rest = divmod(unix_ns, 1_000_000_000)
     expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 10**6:03d}Z"
     assert format_timestamp(unix_ns) == expected
+
+
+def test_a_mapper_failing_on_one_record_keeps_its_neighbours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Records of one scope map in order; the one the mapper fails on becomes unclassified."""
+    from beacon.runtimes.otel_events import log_event
+
+    def picky(record: LogRecord, harness: str, ctx: MapContext) -> list[Event]:
+        if record.attributes.get("bad"):
+            raise ValueError("bad record")
+        return [log_event(record, "session.activity", harness=harness)]  # type: ignore[arg-type]
+
+    runtime = Runtime("picky", lambda r, s: "picky", picky, picky, picky)
+    monkeypatch.setattr(registry, "_RUNTIMES", (runtime,))
+    scope = Scope({"service.name": "x"}, "s")
+    records = [LogRecord(scope, {"n": i, "bad": i == 1}) for i in range(3)]
+    events = Mapper().map(Batch(logs=records))
+    assert [e["event"]["action"] for e in events] == [
+        "session.activity",
+        "telemetry.unclassified",
+        "session.activity",
+    ]
+    assert [e["raw"]["attributes"]["n"] for e in events] == [0, 1, 2]
+    assert "ValueError: bad record" in events[1]["raw"]["mapping_error"]
+
+
+def test_log_base_matches_log_event() -> None:
+    """The per-record closure builds the same event as `log_event`; its default message yields."""
+    from beacon.runtimes.otel_events import log_base, log_event
+
+    scope = Scope({"service.name": "x", "service.version": "1.0"}, "scope", "2")
+    record = LogRecord(scope, {"a": "b"}, body="hi", time_unix_nano=5 * 10**18, severity_number=17)
+    base = log_base(record, "claude_code", "1.0", "claude_code.x", "s1", default_message="body")
+    direct = log_event(
+        record,
+        "tool.completed",  # type: ignore[arg-type]
+        harness="claude_code",
+        version="1.0",
+        event_name="claude_code.x",
+        session_id="s1",
+        message="body",
+        tool={"name": "Read"},
+    )
+    assert base("tool.completed", tool={"name": "Read"}) == direct  # type: ignore[arg-type]
+    assert direct["severity"] == "high" and direct["session"] == {"id": "s1"}
+    assert base("tool.completed", message="mine")["message"] == "mine"  # type: ignore[arg-type]
+    assert "message" not in base("tool.completed", message=None)  # type: ignore[arg-type]
+
+
+JSON_EDGES = [
+    '{"a": 1, "b": [1.5, -0, -0.0, 1E2, 5e-324, 1.7976931348623157e308]}',
+    '{"big": 12345678901234567890, "neg": -9223372036854775809}',
+    '{"id": "1234567890123456789012", "n": 1}',
+    '{"nan": NaN, "inf": Infinity}',
+    '{"a": 1e400}',
+    '{"s": "\\ud800 lone surrogate escape"}',
+    '{"s": "\ud800 lone surrogate char"}',
+    '{"dup": 1, "dup": 2}',
+    '{"nested": {"x": [{"y": null, "z": true}]}}',
+    '{"x": ' + "[" * 3000 + "]" * 3000 + "}",
+    '{"a": 1} trailing',
+    '{"a": "\u00e9\u4e2d\U0001f600"}',
+]
+
+
+@pytest.mark.parametrize("text", JSON_EDGES)
+def test_json_object_agrees_with_the_stdlib(text: str) -> None:
+    """orjson speeds up JSON-string attributes only where it yields what `json` yields."""
+    import orjson  # noqa: F401  (json_object uses it once the process has imported it)
+
+    from beacon.runtimes.coerce import json_object
+
+    try:
+        expected = json.loads(text)
+    except (ValueError, RecursionError):
+        expected = None
+    got = json_object(text)
+    assert repr(got) == repr(expected)  # repr: nan != nan, and -0.0 must stay -0.0
+    if expected is not None:
+        assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers(-(2**70), 2**70)
+            | st.floats(allow_nan=False)
+            | st.text(max_size=12),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+            max_leaves=8,
+        ),
+        max_size=6,
+    )
+)
+def test_json_object_round_trips_like_the_stdlib(value: dict[str, Any]) -> None:
+    """Any JSON object, big integers and odd floats included, decodes as `json.loads` does."""
+    from beacon.runtimes.coerce import json_object
+
+    text = json.dumps(value)
+    assert repr(json_object(text)) == repr(json.loads(text))
