@@ -9,13 +9,13 @@ bounded window.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from beacon.pipeline.base import Serialized
 from beacon.schema.event import Event
 
 _MAX_KEYS = 65536
+_SWEEP_SECONDS = 1.0  # expired keys are forgotten in one pass at most this often
 
 
 class Dedupe:
@@ -30,8 +30,10 @@ class Dedupe:
         self.serialized = serialized
         self.window = window_seconds
         self.clock = clock
-        self.seen: OrderedDict[tuple[str, str, str], tuple[float, str, str]] = OrderedDict()
+        # key -> (when, event id, source); insertion order is time order (keys re-inserted).
+        self.seen: dict[tuple[str, str, str], tuple[float, str, str]] = {}
         self.marked = 0
+        self._swept = clock()
 
     def counters(self) -> dict[str, int]:
         """Events marked as duplicates so far."""
@@ -51,17 +53,26 @@ class Dedupe:
         source = meta.get("source", "")
         seen = self.seen
         first = seen.get(key)
-        if first is not None and now - first[0] <= self.window and first[2] != source:
-            meta["duplicate_of"] = first[1]
-            if self.serialized is not None:
-                self.serialized.forget()
-            self.marked += 1
-            return event
+        if first is not None:
+            if now - first[0] <= self.window and first[2] != source:
+                meta["duplicate_of"] = first[1]
+                if self.serialized is not None:
+                    self.serialized.forget()
+                self.marked += 1
+                return event
+            del seen[key]  # re-inserted below, at the end: the newest
         seen[key] = (now, meta.get("id", ""), source)
-        seen.move_to_end(key)
-        while len(seen) > _MAX_KEYS or (seen and now - next(iter(seen.values()))[0] > self.window):
-            seen.popitem(last=False)
+        if len(seen) > _MAX_KEYS or now - self._swept >= _SWEEP_SECONDS:
+            self._sweep(now)
         return event
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys older than the window, and the oldest beyond the key limit."""
+        self._swept = now
+        window = self.window
+        kept = [(k, v) for k, v in self.seen.items() if now - v[0] <= window]
+        # Over the limit, keep the newest three quarters so the next sweep is not imminent.
+        self.seen = dict(kept if len(kept) <= _MAX_KEYS else kept[-(_MAX_KEYS * 3 // 4) :])
 
 
 def _call_id(event: Event) -> object:

@@ -34,15 +34,15 @@ class Screen:
         if count == 1:
             return [self.hit(blobs[0])]
         joined = b"\n".join(blobs)
+        flags = [False] * count
+        if not self.hit(joined):  # the usual case: a clean batch
+            return flags
         bounds: list[int] = []
         offset = 0
         for blob in blobs:
             bounds.append(offset)
             offset += len(blob) + 1
         bounds.append(offset)
-        flags = [False] * count
-        if not self.hit(joined):
-            return flags
         for lo in range(0, count, _GROUP):
             hi = min(lo + _GROUP, count)
             if self.hit(joined, bounds[lo], bounds[hi] - 1):

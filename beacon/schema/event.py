@@ -61,19 +61,28 @@ def parse_timestamp(value: str) -> datetime:
 
 _random = random.Random(os.urandom(32))
 _MASK48 = (1 << 48) - 1
-_ID_TAIL = "%03x-%04x-%012x"
-# (millisecond, formatted `unix_ts_ms-ver` prefix, random start, counter) of the last id.
-_id_state: tuple[int, str, int, Iterator[int]] = (-1, "", 0, itertools.count())
+_NO_IDS: tuple[int, str, int, int, Iterator[int]] = (-1, "", 0, 0, itertools.count())
+# Of the current millisecond: (ms, the id's text before its last 12 hex digits, the low 48
+# bits of the random start, the whole start, a counter).
+_id_state = _NO_IDS
 
 
 def _reseed() -> None:
     """A forked child must not repeat its parent's ids."""
     global _id_state
     _random.seed(os.urandom(32))
-    _id_state = (-1, "", 0, itertools.count())
+    _id_state = _NO_IDS
 
 
 os.register_at_fork(after_in_child=_reseed)
+
+
+def _id_text(ms: int, seq: int) -> str:
+    """The UUIDv7 text for millisecond `ms` and 74-bit sequence value `seq`."""
+    h = f"{ms & _MASK48:012x}"
+    # rand_a (12 bits), then the RFC 4122 variant `10` over the next 14 bits, then 48 bits.
+    variant_and_rand_b = (seq >> 48) & 0x3FFF | 0x8000
+    return f"{h[:8]}-{h[8:]}-7{seq >> 62:03x}-{variant_and_rand_b:04x}-{seq & _MASK48:012x}"
 
 
 def new_event_id() -> str:
@@ -82,16 +91,24 @@ def new_event_id() -> str:
     RFC 9562 method 2 ("monotonic random"): the 74 bits after the millisecond start at a
     random value each millisecond and count up within it, so ids of one process sort in
     creation order. The generator is seeded from the OS once per process (and per fork).
+    Only the last 48 bits are formatted per id, until the count carries past them.
     """
     global _id_state
     ms = time.time_ns() // 1_000_000
     state = _id_state
     if state[0] != ms:
-        h = f"{ms & ((1 << 48) - 1):012x}"
-        state = _id_state = (ms, f"{h[:8]}-{h[8:]}-7", _random.getrandbits(73), itertools.count())
-    seq = state[2] + next(state[3])  # `next` on a count is atomic under the GIL
-    # rand_a (12 bits), then the RFC 4122 variant `10` over the next 14 bits, then 48 bits.
-    return state[1] + _ID_TAIL % (seq >> 62, (seq >> 48) & 0x3FFF | 0x8000, seq & _MASK48)
+        start = _random.getrandbits(73)
+        state = _id_state = (
+            ms,
+            _id_text(ms, start)[:24],
+            start & _MASK48,
+            start,
+            itertools.count(),
+        )
+    low = state[2] + next(state[4])  # `next` on a count is atomic under the GIL
+    if low <= _MASK48:
+        return f"{state[1]}{low:012x}"
+    return _id_text(ms, state[3] + low - state[2])
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -170,6 +171,34 @@ def test_dedupe_marks_same_tool_call_from_another_path() -> None:
     assert "duplicate_of" not in same_path["event"]
     now[0] += 11
     assert "duplicate_of" not in call("hook.http", "d")["event"]
+
+
+def test_dedupe_memory_is_bounded_by_window_and_key_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys older than the window are forgotten; past the key limit the oldest go first."""
+    from beacon.pipeline import dedupe as dedupe_module
+
+    monkeypatch.setattr(dedupe_module, "_MAX_KEYS", 100)
+    now = [0.0]
+    dedupe = Dedupe(window_seconds=10, clock=lambda: now[0])
+
+    def call(call_id: str, source: str = "otlp.logs") -> dict[str, Any]:
+        event = new_event(
+            "command.executed",
+            harness="claude_code",
+            session={"id": "s"},
+            gen_ai={"tool": {"call": {"id": call_id}}},
+        )
+        event["event"].update(id=f"{source}:{call_id}", source=source)
+        return dedupe(event)
+
+    for i in range(250):  # all inside one sweep interval: the key limit does the work
+        call(f"c{i}")
+    assert len(dedupe.seen) <= 100
+    assert "duplicate_of" not in call("c0", "hook.http")["event"]  # the oldest were dropped
+    assert call("c249", "hook.http")["event"]["duplicate_of"] == "otlp.logs:c249"
+    now[0] = 30.0
+    call("late")
+    assert [key[1] for key in dedupe.seen] == ["late"]  # everything else expired
 
 
 def test_integers_beyond_64_bits_are_kept_as_strings() -> None:

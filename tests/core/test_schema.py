@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,26 @@ def test_event_ids_are_unique_uuid7() -> None:
     assert ids == sorted(ids)  # monotonic within a process, across milliseconds too
     millis = int(ids[-1].replace("-", "")[:12], 16)
     assert abs(millis - time.time_ns() // 1_000_000) < 60_000
+
+
+@pytest.mark.parametrize("start", [0, (1 << 48) - 3, (1 << 73) - 3, 0x1234_5678_9ABC_DEF0_123])
+def test_event_ids_count_up_from_a_random_start(
+    start: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a millisecond, ids are the random start plus one each time, carries included."""
+    from beacon.schema import event as event_module
+
+    monkeypatch.setattr(event_module, "_id_state", event_module._NO_IDS)
+    monkeypatch.setattr(event_module._random, "getrandbits", lambda bits: start)
+    monkeypatch.setattr(event_module.time, "time_ns", lambda: 1_700_000_000_123_456_789)
+    ids = [new_event_id() for _ in range(6)]
+    for offset, text in enumerate(ids):
+        value = uuid.UUID(text).int
+        assert value >> 80 == 1_700_000_000_123  # unix_ts_ms
+        assert (value >> 76) & 0xF == 7 and (value >> 62) & 0x3 == 0b10  # version, variant
+        seq = ((value >> 64) & 0xFFF) << 62 | (value & ((1 << 62) - 1))
+        assert seq == start + offset
+    assert ids == sorted(ids)
 
 
 def test_forked_child_never_repeats_parent_event_ids() -> None:
