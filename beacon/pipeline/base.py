@@ -75,10 +75,10 @@ class Serialized:
 
     Redaction's prefilter, truncation's fast path and the size cap all need the event's
     JSON; a processor that changes the event calls `forget` so the next one re-measures.
-    `dumps` is a seam: the hook path passes a stdlib encoder.
+    `dumps` is a seam: the hook path passes a stdlib encoder. `edits` counts `forget` calls.
     """
 
-    __slots__ = ("_blob", "_clean", "_dumps", "_event")
+    __slots__ = ("_blob", "_clean", "_dumps", "_event", "edits")
 
     def __init__(self, dumps: Callable[[Any], bytes] | None = None) -> None:
         if dumps is None:
@@ -89,6 +89,7 @@ class Serialized:
         self._event: Event | None = None
         self._blob = b""
         self._clean = False
+        self.edits = 0
 
     def of(self, event: Event) -> bytes:
         """`event` serialized, reusing the last result while the same event is unchanged."""
@@ -106,8 +107,17 @@ class Serialized:
         """Whether the batch screen proved this (unchanged) event holds no secret."""
         return self._clean and event is self._event
 
+    def fits(self, event: Event, limit: int) -> bool:
+        """Whether the memo holds `event`'s JSON and it is at most `limit` bytes."""
+        return event is self._event and len(self._blob) <= limit
+
     def forget(self) -> None:
         """Drop the cached form: the event was changed."""
+        self.edits += 1
+        self.reset()
+
+    def reset(self) -> None:
+        """Drop the cached form: another event is in flight."""
         self._event = None
         self._clean = False
 
@@ -121,6 +131,12 @@ class Pipeline:
         self.processors: list[Processor] = list(processors)
         self.serialized = serialized
         self.stats = PipelineStats()
+        # Each processor with the JSON size up to which it is a no-op (`acts_above_bytes`,
+        # e.g. truncation and the size cap); -1: always run. Skipped on a measured event.
+        self._gated: list[tuple[Processor, int]] = [
+            (p, getattr(p, "acts_above_bytes", -1) if serialized is not None else -1)
+            for p in self.processors
+        ]
         # The first processor that can screen a whole batch at once (redaction), if any.
         self._screen: tuple[int, Callable[[list[bytes]], list[bool]]] | None = None
         for index, processor in enumerate(self.processors):
@@ -133,26 +149,32 @@ class Pipeline:
         """The processed event, or None when a processor dropped it (counted)."""
         self.stats.accepted += 1
         if self.serialized is not None:
-            self.serialized.forget()  # a dict changed outside the pipeline is re-measured
-        event_or_none = self._guarded(event, self.processors)
+            self.serialized.reset()  # a dict changed outside the pipeline is re-measured
+        event_or_none = self._guarded(event, self._gated)
         if event_or_none is not None:
             self.stats.processed += 1
         return event_or_none
 
-    def _guarded(self, event: Event, processors: list[Processor]) -> Event | None:
-        """Run `processors`; a drop is counted (None), an event orjson refuses is coerced."""
+    def _guarded(self, event: Event, gated: list[tuple[Processor, int]]) -> Event | None:
+        """Run the processors; a drop is counted (None), an event orjson refuses is coerced.
+
+        A processor is skipped while the memo holds this event's JSON and that is no longer
+        than its `acts_above_bytes`: it would return the event unchanged.
+        """
+        memo = self.serialized
         try:
             try:
                 result = event
-                for processor in processors:
-                    result = processor(result)
+                for processor, limit in gated:
+                    if limit < 0 or memo is None or not memo.fits(result, limit):
+                        result = processor(result)
                 return result
             except TypeError:
                 # orjson refuses e.g. integers over 64 bits: keep the event, as strings.
                 self.stats.coerced += 1
-                if self.serialized is not None:
-                    self.serialized.forget()
-                return self._run(make_jsonable(event), processors)
+                if memo is not None:
+                    memo.forget()
+                return self._run(make_jsonable(event), [p for p, _ in gated])
         except DropEvent as drop:
             self.stats.dropped[drop.reason] += 1
             return None
@@ -201,12 +223,12 @@ class Pipeline:
 
         Same result as one event at a time: each processor still sees the events in order.
         """
-        head, tail = self.processors[:at], self.processors[at:]
+        head, tail = self._gated[:at], self._gated[at:]
         staged: list[Event] = []
         blobs: list[bytes] = []
         self.stats.accepted += len(events)
         for event in events:
-            memo.forget()
+            memo.reset()
             result = self._guarded(event, head)
             if result is None:
                 continue
@@ -220,8 +242,16 @@ class Pipeline:
             blobs.append(blob)
         dirty = screen(blobs) if blobs else []
         out: list[tuple[Event, bytes]] = []
+        edits = memo.edits
         for event, blob, maybe_secret in zip(staged, blobs, dirty, strict=True):
-            memo.preset(event, blob, clean=not maybe_secret)
+            if memo.edits == edits:
+                memo.preset(event, blob, clean=not maybe_secret)
+            else:
+                # An earlier event was changed, perhaps in a dict this one shares: its screened
+                # JSON holds only while it is still what the event serializes to now.
+                memo.reset()
+                fresh = memo.of(event)
+                memo.preset(event, fresh, clean=not maybe_secret and fresh == blob)
             result = self._guarded(event, tail)
             if result is not None:
                 out.append((result, _final_json(memo, result)))

@@ -87,6 +87,11 @@ class SizeCap:
     def _fits(self, event: Event) -> bool:
         return len(self.serialized.of(event)) <= self.max_bytes
 
+    @property
+    def acts_above_bytes(self) -> int:
+        """An event whose JSON is no longer than this is left as it is."""
+        return self.max_bytes
+
     def counters(self) -> dict[str, int]:
         """Events degraded to fit the cap so far."""
         return {"degraded": self.degraded}

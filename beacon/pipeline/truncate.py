@@ -42,6 +42,11 @@ class Truncate:
         self.nested_field_bytes = nested_field_bytes
         self.total = 0
 
+    @property
+    def acts_above_bytes(self) -> int:
+        """An event whose JSON is no longer than this holds no string to cut."""
+        return min(self.field_bytes, self.nested_field_bytes)
+
     def counters(self) -> dict[str, int]:
         """Fields cut so far."""
         return {"truncations": self.total}

@@ -89,7 +89,7 @@ def _record_event(
     when `fields` carry none; `raw` goes last.
     """
     raw["attributes"] = record.attributes
-    raw["resource"] = record.scope.resource  # shared by the records of one request
+    raw["resource"] = record.scope.own_resource()  # each event owns its copy
     # `event.source` (`otlp.logs`, `otlp.traces`, `otlp.metrics`) lets dedupe tell paths apart.
     signal = raw["otel_signal"]
     event = skeleton(

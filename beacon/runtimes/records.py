@@ -14,6 +14,19 @@ from typing import Any
 Attributes = dict[str, Any]
 
 
+def copy_tree(node: Any) -> Any:
+    """A copy of a decoded value that shares no dict or list with it."""
+    if isinstance(node, dict):
+        out = node.copy()
+        for key, value in out.items():
+            if isinstance(value, dict | list):
+                out[key] = copy_tree(value)
+        return out
+    if isinstance(node, list):
+        return [copy_tree(value) if isinstance(value, dict | list) else value for value in node]
+    return node
+
+
 @dataclass(slots=True)
 class Scope:
     """An instrumentation scope, with the resource it was exported under."""
@@ -21,6 +34,14 @@ class Scope:
     resource: Attributes
     name: str = ""
     version: str = ""
+    _nested: bool | None = field(default=None, init=False, repr=False, compare=False)
+
+    def own_resource(self) -> Attributes:
+        """A copy of the resource for one event: no two events share a dict a processor changes."""
+        nested = self._nested
+        if nested is None:
+            nested = self._nested = any(isinstance(v, dict | list) for v in self.resource.values())
+        return copy_tree(self.resource) if nested else self.resource.copy()
 
 
 @dataclass(slots=True)

@@ -13,7 +13,15 @@ from typing import Any
 
 from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import log_event, metric_event, span_event
-from beacon.runtimes.records import Attributes, Batch, LogRecord, MetricPoint, Scope, Span
+from beacon.runtimes.records import (
+    Attributes,
+    Batch,
+    LogRecord,
+    MetricPoint,
+    Scope,
+    Span,
+    copy_tree,
+)
 from beacon.schema.actions import Action
 from beacon.schema.event import Event
 
@@ -73,6 +81,11 @@ def _fallback(item: LogRecord | Span | MetricPoint, harness: str, exc: Exception
     return event
 
 
+def _owned(events: list[Event]) -> list[Event]:
+    """Several events of one record, the later ones copied: they may share the record's dicts."""
+    return [events[0], *(copy_tree(event) for event in events[1:])]
+
+
 class Mapper:
     """Maps decoded batches to events, caching the runtime choice per scope."""
 
@@ -99,7 +112,8 @@ class Mapper:
                 runtime, harness = self._runtime(scope, cache)
                 map_log = runtime.map_log
             try:
-                events.extend(map_log(record, harness, ctx))
+                mapped = map_log(record, harness, ctx)
+                events.extend(mapped if len(mapped) < 2 else _owned(mapped))
             except Exception as exc:  # a mapper bug must not lose the record
                 events.append(self._failed(record, harness, exc))
         for span in batch.spans:
@@ -122,7 +136,8 @@ class Mapper:
         self, fn: Callable[[Any, str, MapContext], list[Event]], item: Any, harness: str
     ) -> list[Event]:
         try:
-            return fn(item, harness, self.context)
+            mapped = fn(item, harness, self.context)
+            return mapped if len(mapped) < 2 or isinstance(item, list) else _owned(mapped)
         except Exception as exc:  # a mapper bug must not lose the record
             return [self._failed(item[0] if isinstance(item, list) else item, harness, exc)]
 

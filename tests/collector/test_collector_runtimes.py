@@ -631,3 +631,56 @@ def test_json_object_round_trips_like_the_stdlib(value: dict[str, Any]) -> None:
 
     text = json.dumps(value)
     assert repr(json_object(text)) == repr(json.loads(text))
+
+
+def test_events_of_one_request_own_their_resource_and_are_each_redacted() -> None:
+    """A secret in a resource attribute is redacted and flagged in every event of the request.
+
+    The records of one request share the decoded resource; each event gets its own copy, so
+    redacting one event leaves the others' copies to their own redaction (and flags).
+    """
+    from beacon.config import BeaconConfig
+    from beacon.pipeline import build_pipeline
+
+    resource = {**CLAUDE, "deploy.note": "token ghp_abcdefghijklmnopqrstuvwxyz0123456789"}
+    scope = Scope(resource, "com.anthropic.claude_code.events")
+    records = [
+        LogRecord(scope=scope, attributes={"prompt": f"hi {i}"}, body="claude_code.user_prompt")
+        for i in range(3)
+    ]
+    events, _ = run(logs=records)
+    assert len({id(e["raw"]["resource"]) for e in events}) == 3
+    pairs = build_pipeline(BeaconConfig()).process_serialized(events)
+    assert len(pairs) == 3
+    for event, blob in pairs:
+        assert b"ghp_" not in blob
+        assert event["content"]["redacted"] is True
+    assert "ghp_" in resource["deploy.note"]  # the decoded request itself is left as it was
+
+
+def test_several_events_of_one_record_share_no_dict() -> None:
+    """A Gemini tool call with a decision gives two events; neither shares a dict with the other."""
+    record = log(
+        GEMINI,
+        {
+            "event.name": "gemini_cli.tool_call",
+            "function_name": "web_fetch",
+            "call_id": "c-1",
+            "decision": "accept",
+            "success": "true",
+            "function_args": '{"url": "https://example.test/?q=1"}',
+        },
+        name="gemini_cli.tool_call",
+    )
+    events, _ = run(logs=[record])
+    assert len(events) == 2
+
+    def containers(node: Any) -> set[int]:
+        found: set[int] = set()
+        if isinstance(node, dict | list):
+            found.add(id(node))
+            for value in node.values() if isinstance(node, dict) else node:
+                found |= containers(value)
+        return found
+
+    assert not containers(events[0]) & containers(events[1])

@@ -331,3 +331,23 @@ def test_process_serialized_without_measuring_processors_still_writes_big_ints()
     for pipeline in (Pipeline([Enrich()]), Pipeline([Enrich()], Serialized())):
         pairs = pipeline.process_serialized([dict(e) for e in events])
         assert [orjson.loads(blob)["raw"]["n"] for _, blob in pairs] == [str(2**70)] * 3
+
+
+def test_events_sharing_a_dict_never_keep_a_stale_screened_json() -> None:
+    """A batch whose events share a dict with a secret writes it redacted in every event.
+
+    Redacting the first event changes the shared dict under the others, whose JSON was
+    screened before; reusing that JSON would write the secret to disk.
+    """
+    shared = {"note": "token ghp_abcdefghijklmnopqrstuvwxyz0123456789", "long": "z" * 5000}
+    events = [
+        new_event("session.activity", harness="x", message=f"m{i}", raw={"resource": shared})
+        for i in range(4)
+    ]
+    pipeline = build_pipeline(BeaconConfig())
+    pairs = pipeline.process_serialized(events)
+    assert len(pairs) == 4
+    for event, blob in pairs:
+        assert b"ghp_" not in blob
+        assert len(orjson.loads(blob)["raw"]["resource"]["long"].encode()) <= 2048
+        assert blob == orjson.dumps(event)
