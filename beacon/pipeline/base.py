@@ -222,41 +222,74 @@ class Pipeline:
         """Run processors up to the screen per event, screen all at once, then the rest.
 
         Same result as one event at a time: each processor still sees the events in order.
+        The screen's own processor is skipped for an event it proved clean (it promises to
+        leave such an event as it is), and so are the gated ones the event is too small for.
         """
         head, tail = self._gated[:at], self._gated[at:]
-        staged: list[Event] = []
-        blobs: list[bytes] = []
-        self.stats.accepted += len(events)
-        for event in events:
-            memo.reset()
-            result = self._guarded(event, head)
-            if result is None:
-                continue
-            try:
-                blob = memo.of(result)
-            except TypeError:
-                self.stats.coerced += 1
-                result = make_jsonable(result)
-                blob = memo.of(result)
-            staged.append(result)
-            blobs.append(blob)
+        staged = self._head(events, memo, head)
+        blobs = [blob for _, blob in staged]
         dirty = screen(blobs) if blobs else []
+        # For a clean event within every gate, only the ungated processors after the screen run.
+        small = min((limit for _, limit in tail[1:] if limit >= 0), default=-1)
+        rest = [(p, limit) for p, limit in tail[1:] if limit < 0]
         out: list[tuple[Event, bytes]] = []
         edits = memo.edits
-        for event, blob, maybe_secret in zip(staged, blobs, dirty, strict=True):
-            if memo.edits == edits:
-                memo.preset(event, blob, clean=not maybe_secret)
-            else:
+        for (event, blob), maybe_secret in zip(staged, dirty, strict=True):
+            if memo.edits != edits:
                 # An earlier event was changed, perhaps in a dict this one shares: its screened
                 # JSON holds only while it is still what the event serializes to now.
                 memo.reset()
                 fresh = memo.of(event)
-                memo.preset(event, fresh, clean=not maybe_secret and fresh == blob)
-            result = self._guarded(event, tail)
-            if result is not None:
+                maybe_secret = maybe_secret or fresh != blob
+                blob = fresh
+            memo.preset(event, blob, clean=not maybe_secret)
+            before = memo.edits
+            if maybe_secret or len(blob) > small:
+                result = self._guarded(event, tail)
+            elif rest:
+                result = self._guarded(event, rest)
+            else:
+                result = event
+            if result is None:
+                continue
+            if result is event and memo.edits == before:
+                out.append((event, blob))
+            else:
                 out.append((result, _final_json(memo, result)))
         self.stats.processed += len(out)
         return out
+
+    def _head(
+        self, events: list[Event], memo: Serialized, head: list[tuple[Processor, int]]
+    ) -> list[tuple[Event, bytes]]:
+        """The processors before the screen, per event, and each kept event's JSON."""
+        self.stats.accepted += len(events)
+        # A processor with `each` (never drops) takes the batch at once; each of the others
+        # sees the events in turn. Either way, every processor sees the events in order.
+        for index, (processor, _) in enumerate(head):
+            each = getattr(processor, "each", None)
+            if callable(each):
+                each(events)
+                continue
+            kept: list[Event] = []
+            for event in events:
+                memo.reset()
+                result = self._guarded(event, head[index : index + 1])
+                if result is not None:
+                    kept.append(result)
+            events = kept
+        dumps = memo.of
+        staged: list[tuple[Event, bytes]] = []
+        for result in events:
+            memo.reset()
+            try:
+                blob = dumps(result)
+            except TypeError:
+                self.stats.coerced += 1
+                result = make_jsonable(result)
+                blob = dumps(result)
+            staged.append((result, blob))
+        return staged
 
     def process_batch(self, events: Iterable[Event]) -> list[Event]:
         """Process many events; dropped ones are left out of the result and counted."""

@@ -33,36 +33,35 @@ def as_bool(value: Any) -> bool | None:
 
 def as_int(value: Any) -> int | None:
     """An integer from an int, integral float or numeric string; None otherwise."""
+    if isinstance(value, str):  # the usual case: runtimes send numbers as strings
+        try:
+            return int(value)  # ignores surrounding whitespace
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return None
+            return int(number) if math.isfinite(number) else None
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return int(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                return None
-            return int(number) if math.isfinite(number) else None
     return None
 
 
 def as_float(value: Any) -> float | None:
     """A finite float from a number or numeric string; None otherwise."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
+    if isinstance(value, str):
         try:
-            number = float(value.strip())
+            number = float(value)  # ignores surrounding whitespace
         except ValueError:
             return None
+    elif isinstance(value, bool):
+        return float(value)
+    elif isinstance(value, int | float):
+        number = float(value)
     else:
         return None
     return number if math.isfinite(number) else None

@@ -360,15 +360,25 @@ def usage_block(**counts: Any) -> dict[str, Any]:
     """`gen_ai.usage` from loose counts; keys are dotted paths like `cache_read.input_tokens`."""
     usage: dict[str, Any] = {}
     for key, value in counts.items():
+        if value is None:
+            continue
         number = as_float(value) if key == "cost_usd" else as_int(value)
         if number is None:
             continue
+        path = _USAGE_PATHS.get(key)
+        if path is None:
+            path = _USAGE_PATHS[key] = tuple(key.split("__"))
+        if len(path) == 1:
+            usage[key] = number
+            continue
         node = usage
-        *parents, leaf = key.split("__")
-        for parent in parents:
+        for parent in path[:-1]:
             node = node.setdefault(parent, {})
-        node[leaf] = number
+        node[path[-1]] = number
     return usage
+
+
+_USAGE_PATHS: dict[str, tuple[str, ...]] = {}  # `cache_read__input_tokens` -> its path
 
 
 def model_fields(

@@ -86,7 +86,12 @@ def _id_text(ms: int, seq: int) -> str:
 
 
 def new_event_id() -> str:
-    """A UUIDv7 string: unique, and sortable by creation time for downstream dedupe.
+    """A UUIDv7 string: unique, and sortable by creation time for downstream dedupe."""
+    return new_event_ids(1)[0]
+
+
+def new_event_ids(count: int) -> list[str]:
+    """`count` UUIDv7 strings of the current millisecond, in creation order.
 
     RFC 9562 method 2 ("monotonic random"): the 74 bits after the millisecond start at a
     random value each millisecond and count up within it, so ids of one process sort in
@@ -105,10 +110,13 @@ def new_event_id() -> str:
             start,
             itertools.count(),
         )
-    low = state[2] + next(state[4])  # `next` on a count is atomic under the GIL
-    if low <= _MASK48:
-        return f"{state[1]}{low:012x}"
-    return _id_text(ms, state[3] + low - state[2])
+    _, prefix, low, start, counter = state
+    # `next` on a count is atomic under the GIL: concurrent callers never share a value.
+    offsets = [next(counter) for _ in range(count)]
+    return [
+        f"{prefix}{low + n:012x}" if low + n <= _MASK48 else _id_text(ms, start + n)
+        for n in offsets
+    ]
 
 
 @lru_cache(maxsize=256)

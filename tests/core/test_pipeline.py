@@ -351,3 +351,15 @@ def test_events_sharing_a_dict_never_keep_a_stale_screened_json() -> None:
         assert b"ghp_" not in blob
         assert len(orjson.loads(blob)["raw"]["resource"]["long"].encode()) <= 2048
         assert blob == orjson.dumps(event)
+
+
+def test_a_batch_gets_distinct_ordered_ids_and_one_ingest_time() -> None:
+    """Enriching a request at once draws its ids in order and stamps one `event.created`."""
+    events = [new_event("session.activity", harness="x", message=f"m{i}") for i in range(50)]
+    events[7]["event"]["id"] = "kept-id"  # a mapper's id is kept
+    pairs = build_pipeline(BeaconConfig()).process_serialized(events)
+    ids = [event["event"]["id"] for event, _ in pairs]
+    assert ids[7] == "kept-id"
+    drawn = ids[:7] + ids[8:]
+    assert len(set(drawn)) == 49 and drawn == sorted(drawn)
+    assert len({event["event"]["created"] for event, _ in pairs}) == 1

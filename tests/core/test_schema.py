@@ -197,13 +197,13 @@ def test_event_ids_are_unique_uuid7() -> None:
 def test_event_ids_count_up_from_a_random_start(
     start: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Within a millisecond, ids are the random start plus one each time, carries included."""
+    """Within a millisecond, ids are the random start plus one each, in batches and carries."""
     from beacon.schema import event as event_module
 
     monkeypatch.setattr(event_module, "_id_state", event_module._NO_IDS)
     monkeypatch.setattr(event_module._random, "getrandbits", lambda bits: start)
     monkeypatch.setattr(event_module.time, "time_ns", lambda: 1_700_000_000_123_456_789)
-    ids = [new_event_id() for _ in range(6)]
+    ids = [*event_module.new_event_ids(3), new_event_id(), *event_module.new_event_ids(2)]
     for offset, text in enumerate(ids):
         value = uuid.UUID(text).int
         assert value >> 80 == 1_700_000_000_123  # unix_ts_ms
