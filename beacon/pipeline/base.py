@@ -278,10 +278,10 @@ class Pipeline:
                 if result is not None:
                     kept.append(result)
             events = kept
-        dumps = memo.of
+        memo.reset()
+        dumps = memo._dumps  # the memo is preset per event after the screen
         staged: list[tuple[Event, bytes]] = []
         for result in events:
-            memo.reset()
             try:
                 blob = dumps(result)
             except TypeError:

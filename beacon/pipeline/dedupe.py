@@ -44,7 +44,14 @@ class Dedupe:
         session_id = session.get("id") if session else None
         if not session_id:
             return event
-        call_id = _call_id(event)
+        # The tool call id (`gen_ai.tool.call.id`), else the prompt id (inlined: runs per event).
+        gen_ai = event.get("gen_ai")
+        tool = gen_ai.get("tool") if gen_ai else None
+        call = tool.get("call") if tool else None
+        call_id = call.get("id") if call else None
+        if not call_id:
+            prompt = event.get("prompt")
+            call_id = prompt.get("id") if prompt else None
         if not call_id or not isinstance(call_id, str):
             return event
         meta = event["event"]
@@ -73,15 +80,3 @@ class Dedupe:
         kept = [(k, v) for k, v in self.seen.items() if now - v[0] <= window]
         # Over the limit, keep the newest three quarters so the next sweep is not imminent.
         self.seen = dict(kept if len(kept) <= _MAX_KEYS else kept[-(_MAX_KEYS * 3 // 4) :])
-
-
-def _call_id(event: Event) -> object:
-    """The tool call id (`gen_ai.tool.call.id`), else the prompt id, else None."""
-    gen_ai = event.get("gen_ai")
-    tool = gen_ai.get("tool") if gen_ai else None
-    call = tool.get("call") if tool else None
-    call_id = call.get("id") if call else None
-    if call_id:
-        return call_id
-    prompt = event.get("prompt")
-    return prompt.get("id") if prompt else None
