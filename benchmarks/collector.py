@@ -1,6 +1,6 @@
 """Collector throughput: `beacon run` vs a pass-through baseline, over OTLP/HTTP and gRPC.
 
-    .venv/bin/python benchmarks/collector.py [--duration 6] [--rounds 3] [--pin]
+    .venv/bin/python benchmarks/collector.py [--duration 6] [--rounds 5] [--pin]
 
 A separate client process sends Export requests of 100 Claude-Code-shaped log records
 (built from the recorded proto1 fixture) for `--duration` seconds per case. Beacon and the
@@ -383,7 +383,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=6.0, help="seconds per case and round")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="alternating beacon/baseline rounds per transport"
+        "--rounds", type=int, default=5, help="alternating beacon/baseline rounds per transport"
     )
     parser.add_argument("--transport", choices=("http", "grpc", "both"), default="both")
     parser.add_argument("--threads", type=int, default=4)

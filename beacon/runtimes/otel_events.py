@@ -183,11 +183,6 @@ def _log_event(
         unix_ns = record.observed_time_unix_nano
     if not severity:
         severity = raise_severity(action, severity_from_number(number)) if number >= 13 else None
-    trace = None
-    if record.trace_id:  # `_trace`, inlined: this runs for every record
-        trace = {"id": record.trace_id}
-        if record.span_id:
-            trace["span_id"] = record.span_id
     return _record_event(
         record,
         action,
@@ -198,7 +193,7 @@ def _log_event(
         message,
         fields,
         session_id,
-        trace,
+        _trace(record.trace_id, record.span_id) if record.trace_id else None,
     )
 
 

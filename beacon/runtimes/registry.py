@@ -137,6 +137,7 @@ class Mapper:
     ) -> list[Event]:
         try:
             mapped = fn(item, harness, self.context)
+            # A list is a group of metric points, one event each; a span's events may share.
             return mapped if len(mapped) < 2 or isinstance(item, list) else _owned(mapped)
         except Exception as exc:  # a mapper bug must not lose the record
             return [self._failed(item[0] if isinstance(item, list) else item, harness, exc)]
