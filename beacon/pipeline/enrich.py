@@ -13,7 +13,7 @@ import sys
 
 from beacon._version import __version__
 from beacon.schema.actions import category_of
-from beacon.schema.event import Event, new_event_ids, now_timestamp
+from beacon.schema.event import Event, new_event_id, new_event_ids, now_timestamp
 
 
 def _os_name() -> str:
@@ -48,34 +48,38 @@ class Enrich:
         self.origin = origin
 
     def __call__(self, event: Event) -> Event:
-        self.each([event])
+        self._fill(event, new_event_id(), now_timestamp())
         return event
 
     def each(self, events: list[Event]) -> None:
         """Enrich a batch in place: one ingest time for the request, its ids drawn together."""
         created = now_timestamp()
-        endpoint, user, origin = self.endpoint, self.user, self.origin
+        fill = self._fill
         for event, event_id in zip(events, new_event_ids(len(events)), strict=True):
-            meta = event.get("event")
-            if meta is None:
-                meta = event["event"] = {}
-            if "id" not in meta:
-                meta["id"] = event_id
-            if "created" not in meta:
-                meta["created"] = created
-            if "category" not in meta and "action" in meta:
-                meta["category"] = category_of(meta["action"])
-            if "kind" not in meta:
-                meta["kind"] = "agent_runtime"
-            have = event.get("endpoint")
-            if have is None:
-                event["endpoint"] = endpoint.copy()
-            else:
-                for key, value in endpoint.items():
-                    have.setdefault(key, value)
-            if user and "user" not in event:
-                event["user"] = user.copy()
-            if "origin" not in event:
-                event["origin"] = origin
-            if "timestamp" not in event:
-                event["timestamp"] = meta["created"]
+            fill(event, event_id, created)
+
+    def _fill(self, event: Event, event_id: str, created: str) -> None:
+        """Set what the event lacks; `event_id` and `created` are used only when missing."""
+        meta = event.get("event")
+        if meta is None:
+            meta = event["event"] = {}
+        if "id" not in meta:
+            meta["id"] = event_id
+        if "created" not in meta:
+            meta["created"] = created
+        if "category" not in meta and "action" in meta:
+            meta["category"] = category_of(meta["action"])
+        if "kind" not in meta:
+            meta["kind"] = "agent_runtime"
+        endpoint = event.get("endpoint")
+        if endpoint is None:
+            event["endpoint"] = self.endpoint.copy()
+        else:
+            for key, value in self.endpoint.items():
+                endpoint.setdefault(key, value)
+        if self.user and "user" not in event:
+            event["user"] = self.user.copy()
+        if "origin" not in event:
+            event["origin"] = self.origin
+        if "timestamp" not in event:
+            event["timestamp"] = meta["created"]

@@ -86,18 +86,30 @@ def _id_text(ms: int, seq: int) -> str:
 
 
 def new_event_id() -> str:
-    """A UUIDv7 string: unique, and sortable by creation time for downstream dedupe."""
-    return new_event_ids(1)[0]
-
-
-def new_event_ids(count: int) -> list[str]:
-    """`count` UUIDv7 strings of the current millisecond, in creation order.
+    """A UUIDv7 string: unique, and sortable by creation time for downstream dedupe.
 
     RFC 9562 method 2 ("monotonic random"): the 74 bits after the millisecond start at a
     random value each millisecond and count up within it, so ids of one process sort in
     creation order. The generator is seeded from the OS once per process (and per fork).
     Only the last 48 bits are formatted per id, until the count carries past them.
     """
+    ms, prefix, low, start, counter = _id_millisecond()
+    n = next(counter)  # `next` on a count is atomic under the GIL
+    return f"{prefix}{low + n:012x}" if low + n <= _MASK48 else _id_text(ms, start + n)
+
+
+def new_event_ids(count: int) -> list[str]:
+    """`count` ids as from `new_event_id`, in creation order, drawn at once for a batch."""
+    ms, prefix, low, start, counter = _id_millisecond()
+    # islice runs in C without a thread switch: concurrent callers never share a value.
+    offsets = list(itertools.islice(counter, count))
+    if not offsets or low + offsets[-1] <= _MASK48:
+        return [f"{prefix}{low + n:012x}" for n in offsets]
+    return [_id_text(ms, start + n) for n in offsets]
+
+
+def _id_millisecond() -> tuple[int, str, int, int, Iterator[int]]:
+    """The id state of the current millisecond, started afresh when the millisecond changed."""
     global _id_state
     ms = time.time_ns() // 1_000_000
     state = _id_state
@@ -110,13 +122,7 @@ def new_event_ids(count: int) -> list[str]:
             start,
             itertools.count(),
         )
-    _, prefix, low, start, counter = state
-    # `next` on a count is atomic under the GIL: concurrent callers never share a value.
-    offsets = [next(counter) for _ in range(count)]
-    return [
-        f"{prefix}{low + n:012x}" if low + n <= _MASK48 else _id_text(ms, start + n)
-        for n in offsets
-    ]
+    return state
 
 
 @lru_cache(maxsize=256)
