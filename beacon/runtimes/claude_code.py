@@ -47,7 +47,10 @@ def detect(resource: Attributes, scope_name: str) -> str | None:
 
 def event_name_of(record: LogRecord) -> str:
     """The short event name (`tool_result`) from eventName, body or `event.name`."""
-    for candidate in (record.event_name, record.body, record.attributes.get("event.name")):
+    body = record.body
+    if not record.event_name and isinstance(body, str) and body.startswith(PREFIX):
+        return body[len(PREFIX) :]  # how Claude Code sends it: the loop below, short-cut
+    for candidate in (record.event_name, body, record.attributes.get("event.name")):
         if isinstance(candidate, str) and candidate:
             if candidate.startswith(PREFIX):
                 return candidate[len(PREFIX) :]

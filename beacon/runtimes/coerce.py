@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 from typing import Any
 
@@ -84,34 +83,45 @@ def as_str(value: Any) -> str | None:
     return None
 
 
-# 19+ digits may not fit 64 bits: orjson would turn such an integer into a float.
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
-
-
 def _loads(text: str) -> Any:
     """`json.loads`, sped up by orjson when the process already uses it (the collector).
 
-    orjson is used only where it gives the same value: no integer of 19+ digits, and any
-    text it refuses (NaN, lone surrogates, deep nesting) goes to the stdlib. The hook path
-    never imports orjson, so it stays stdlib-only.
+    orjson's value is used only where it is what `json` gives: it turns integers over 64
+    bits into floats, so a result holding any float is decoded again by the stdlib, as is
+    any text orjson refuses (NaN, lone surrogates, deep nesting). The hook path never
+    imports orjson, so it stays stdlib-only.
     """
     fast = sys.modules.get("orjson")
     if fast is not None:
         try:
-            data = text.encode()  # lone surrogates raise here, a ValueError
-            digits = len(data) - len(data.translate(None, b"0123456789"))
-            if digits < 19 or not _LONG_NUMBER.search(text):  # counting is cheaper than re
-                return fast.loads(data)
-        except ValueError:
+            value = fast.loads(text)
+            if not _holds_float(value):
+                return value
+        except (ValueError, RecursionError):
             pass
     return json.loads(text)
+
+
+def _holds_float(node: Any) -> bool:
+    """Whether a decoded JSON value is or contains a float."""
+    if isinstance(node, dict):
+        values: Any = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return isinstance(node, float)
+    for value in values:
+        kind = type(value)
+        if kind is float or ((kind is dict or kind is list) and _holds_float(value)):
+            return True
+    return False
 
 
 def json_object(value: Any) -> dict[str, Any] | None:
     """Decode a JSON-string attribute holding an object (`tool_parameters`, `arguments`)."""
     if isinstance(value, dict):
         return value
-    if not isinstance(value, str) or not value.lstrip().startswith("{"):
+    if not isinstance(value, str) or not (value[:1] == "{" or value.lstrip()[:1] == "{"):
         return None
     try:
         decoded = _loads(value)
