@@ -115,3 +115,40 @@ def test_sdk_logs_spans_and_metrics_become_events(
     assert len(command["trace"]["id"]) == 32 and len(command["trace"]["span_id"]) == 16
     usage = {e["gen_ai"]["token"]["type"]: e["gen_ai"]["usage"] for e in by_action["token.usage"]}
     assert usage == {"input": {"input_tokens": 120}, "output": {"output_tokens": 30}}
+
+
+@pytest.mark.parametrize("transport", ["grpc", "http"])
+def test_sdk_secret_in_resource_is_redacted_in_every_event_of_a_request(
+    shared_collector: RunningCollector, transport: str
+) -> None:
+    """Five logs exported in one request under a resource holding a token: none keeps it."""
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+    log_exporter, _, _ = exporters(transport, shared_collector)
+    session = f"sdk-secret-{transport}"
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    resource = Resource.create({"service.name": "claude-code", "deploy.note": f"token {token}"})
+    logs = LoggerProvider(resource=resource)
+    logs.add_log_record_processor(
+        BatchLogRecordProcessor(log_exporter, schedule_delay_millis=60_000)
+    )
+    shared_collector.mark()
+    logger = logs.get_logger("com.anthropic.claude_code.events")
+    for i in range(5):
+        logger.emit(
+            ApiLogRecord(
+                body="claude_code.user_prompt",
+                attributes={"event.name": "user_prompt", "session.id": session, "prompt": f"p{i}"},
+            )
+        )
+    logs.shutdown()  # one export of all five
+    events = [
+        e
+        for e in shared_collector.new_events(5, timeout=20)
+        if e.get("session", {}).get("id") == session
+    ]
+    assert len(events) == 5
+    for event in events:
+        assert token not in str(event)
+        assert event["raw"]["resource"]["deploy.note"].startswith("token ")
+        assert event["content"]["redacted"] is True
