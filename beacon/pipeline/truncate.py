@@ -53,7 +53,7 @@ class Truncate:
 
     def __call__(self, event: Event) -> Event:
         # A serialized event at most as long as the smallest limit holds no string over it.
-        if len(self.serialized.of(event)) <= min(self.field_bytes, self.nested_field_bytes):
+        if len(self.serialized.of(event)) <= self.acts_above_bytes:
             if self._private:
                 self.serialized.forget()
             return event
