@@ -19,6 +19,9 @@ from beacon.errors import ConfigError
 
 DEFAULT_LOG_DIR = "~/.beacon/endpoint/logs"
 SYSTEM_LOG_DIR = "/var/log/beacon-agent"
+DEFAULT_STATE_DIR = "~/.beacon/endpoint/state"
+SYSTEM_STATE_DIR = "/var/lib/beacon-agent"
+STATE_DIR_ENV = "BEACON_STATE_DIR"
 CONFIG_ENV = "BEACON_CONFIG"
 FOREIGN_TABLES = frozenset({"ship"})
 
@@ -227,6 +230,20 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] | None = Non
     if config.limits.max_event_bytes < 4096:
         raise ConfigError("limits.max_event_bytes must be >= 4096")
     return config
+
+
+def state_dir(env: Mapping[str, str] | None = None, *, system: bool = False) -> Path:
+    """Where Beacon keeps its own state (checkpoints, TTLs, manifests): `$BEACON_STATE_DIR`,
+    else `/var/lib/beacon-agent` in system mode, else `~/.beacon/endpoint/state`."""
+    env = os.environ if env is None else env
+    explicit = env.get(STATE_DIR_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    if system:
+        return Path(SYSTEM_STATE_DIR)
+    home = env.get("HOME")
+    base = Path(home) if home else Path("~").expanduser()
+    return base / DEFAULT_STATE_DIR.removeprefix("~/")
 
 
 def with_log_dir(config: BeaconConfig, log_dir: str | Path | None) -> BeaconConfig:

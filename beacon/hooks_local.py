@@ -16,6 +16,7 @@ from typing import Any
 from beacon.schema.event import Event
 
 RUNTIME_FILE = "runtime.jsonl"  # beacon.writer.RUNTIME_FILE; that module imports orjson
+INVENTORY_FILE = "inventory_state.jsonl"
 
 
 def dumps(event: Any) -> bytes:
@@ -55,23 +56,30 @@ def process(events: list[Event], config: Any) -> list[Event]:
 
 
 def append_events(events: list[Event], config: Any) -> None:
-    """Append processed events to `runtime.jsonl` under the cross-process lock."""
+    """Append processed events to their streams under the cross-process lock."""
     from beacon.jsonl import FileModes, JsonlFile, ensure_directory
+    from beacon.schema.actions import INVENTORY_ACTIONS
 
     writer = config.writer
     modes = FileModes.for_mode(writer.mode, writer.group)
     log_dir = writer.log_path
     ensure_directory(log_dir, modes)
-    log = JsonlFile(
-        log_dir / RUNTIME_FILE,
-        rotate_bytes=writer.rotate_bytes,
-        archives=writer.rotate_archives,
-        modes=modes,
-    )
-    try:
-        log.append([dumps(e) + b"\n" for e in events], fsync=writer.fsync == "always")
-    finally:
-        log.close()
+    streams: dict[str, list[bytes]] = {}
+    for event in events:
+        action = event.get("event", {}).get("action")
+        name = INVENTORY_FILE if action in INVENTORY_ACTIONS else RUNTIME_FILE
+        streams.setdefault(name, []).append(dumps(event) + b"\n")
+    for name, lines in streams.items():
+        log = JsonlFile(
+            log_dir / name,
+            rotate_bytes=writer.rotate_bytes,
+            archives=writer.rotate_archives,
+            modes=modes,
+        )
+        try:
+            log.append(lines, fsync=writer.fsync == "always")
+        finally:
+            log.close()
 
 
 def record_locally(
