@@ -16,12 +16,32 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from beacon.errors import ConfigError
+from beacon.logfiles.names import (
+    DEFAULT_LOG_DIR,
+    DEFAULT_STATE_DIR,
+    LOG_DIR_ENV,
+    STATE_DIR_ENV,
+    SYSTEM_LOG_DIR,
+    SYSTEM_STATE_DIR,
+)
 
-DEFAULT_LOG_DIR = "~/.beacon/endpoint/logs"
-SYSTEM_LOG_DIR = "/var/log/beacon-agent"
-DEFAULT_STATE_DIR = "~/.beacon/endpoint/state"
-SYSTEM_STATE_DIR = "/var/lib/beacon-agent"
-STATE_DIR_ENV = "BEACON_STATE_DIR"
+__all__ = [
+    "DEFAULT_LOG_DIR",
+    "DEFAULT_STATE_DIR",
+    "SYSTEM_LOG_DIR",
+    "SYSTEM_STATE_DIR",
+    "BeaconConfig",
+    "CollectorConfig",
+    "DedupeConfig",
+    "EndpointConfig",
+    "LimitsConfig",
+    "RedactionConfig",
+    "WriterConfig",
+    "load_config",
+    "markdown_reference",
+    "state_dir",
+    "with_log_dir",
+]
 CONFIG_ENV = "BEACON_CONFIG"
 FOREIGN_TABLES = frozenset({"ship"})
 
@@ -68,7 +88,7 @@ class WriterConfig:
     log_dir: str = _key(
         DEFAULT_LOG_DIR,
         "Directory of `runtime.jsonl` and `inventory_state.jsonl`.",
-        env="BEACON_LOG_DIR",
+        env=LOG_DIR_ENV,
     )
     mode: str = _key(
         "user",
@@ -233,8 +253,11 @@ def load_config(path: Path | None = None, *, env: Mapping[str, str] | None = Non
 
 
 def state_dir(env: Mapping[str, str] | None = None, *, system: bool = False) -> Path:
-    """Where Beacon keeps its own state (checkpoints, TTLs, manifests): `$BEACON_STATE_DIR`,
-    else `/var/lib/beacon-agent` in system mode, else `~/.beacon/endpoint/state`."""
+    """Where Beacon keeps its own state (TTLs, manifests, indexes).
+
+    `$BEACON_STATE_DIR`, else `/var/lib/beacon-agent` in system mode, else
+    `~/.beacon/endpoint/state` under `$HOME`.
+    """
     env = os.environ if env is None else env
     explicit = env.get(STATE_DIR_ENV)
     if explicit:

@@ -12,7 +12,7 @@ import pytest
 from collector_harness import RunningCollector, start_collector
 from conftest import FIXTURES, recorded_payloads
 
-from beacon.hooks_spool import spool_payload
+from beacon.hooks.spool import spool_payload
 
 pytestmark = pytest.mark.network
 RECORDED = recorded_payloads()

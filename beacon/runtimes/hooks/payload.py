@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from beacon.runtimes.coerce import as_int, as_str
@@ -77,9 +78,23 @@ def hook_input(
     event_hint: str = "",
     source: str = SOURCE_COMMAND,
     timestamp: str | None = None,
+    loads: Callable[[bytes], Any] | None = None,
 ) -> HookInput:
-    """Decode a raw hook body; the event name comes from the payload, else from the hint."""
-    payload, error = decode_payload(data)
+    """Decode a raw hook body; the event name comes from the payload, else from the hint.
+
+    `loads` is a faster strict decoder to try first (the collector passes orjson's); a body
+    it refuses (big integers, non-finite numbers, lone surrogates, bad JSON) goes to the
+    tolerant stdlib decoder, so the result is the same either way.
+    """
+    payload: Any = None
+    error: str | None = "undecoded"
+    if loads is not None:
+        try:
+            payload, error = loads(data), None
+        except Exception:  # refused by the strict decoder: the tolerant one decides
+            error = "undecoded"
+    if error is not None:
+        payload, error = decode_payload(data)
     name = ""
     if isinstance(payload, dict):
         name = as_str(payload.get("hook_event_name")) or as_str(payload.get("type")) or ""

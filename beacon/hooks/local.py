@@ -1,0 +1,64 @@
+"""Record a hook payload without the collector: the one ingest path over a direct writer.
+
+Used by `beacon-hooks` when `beacon run` is not reachable: `beacon.ingest.local_ingest`
+maps, runs the standard pipeline in its stdlib variant and appends under the lock the
+collector's writer takes too, so lines never interleave. When the log cannot be written the
+raw payload goes to the spool (`beacon.hooks.spool`), which `beacon run` ingests later.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # not `from typing`: start-up time is the agent's waiting time
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _config(log_dir: str | None) -> Any:
+    from beacon.config import BeaconConfig, load_config, with_log_dir
+    from beacon.errors import ConfigError
+
+    try:
+        config = load_config()
+    except ConfigError:
+        config = BeaconConfig()  # a broken config file must not lose the event
+    return with_log_dir(config, log_dir)
+
+
+def record_locally(
+    platform: str, data: bytes, *, event_hint: str = "", log_dir: str | None = None
+) -> str | None:
+    """Map, process and append one payload; spool it if the log is unwritable.
+
+    Returns None when the events are in the log, else a one-line note (spooled, or lost
+    and why). Never raises.
+    """
+    from beacon.errors import BeaconError
+
+    try:
+        from beacon.ingest import RETRY_MESSAGES, Outcome, local_ingest
+        from beacon.runtimes.hooks import harness_of
+        from beacon.runtimes.hooks.payload import hook_input
+
+        config = _config(log_dir)  # $BEACON_LOG_DIR is applied by load_config
+        hook = hook_input(harness_of(platform) or platform, data, event_hint=event_hint)
+        ingest = local_ingest(config)
+        try:
+            result = ingest.hook_now(hook)
+        finally:
+            ingest.writer.close()
+        if result.outcome is Outcome.OK:
+            return None
+        reason = RETRY_MESSAGES.get(result.outcome, str(result.outcome))
+    except (OSError, BeaconError) as exc:
+        reason = f"cannot write the log ({exc})"
+    except Exception as exc:  # a bug here must still not lose the payload
+        reason = f"cannot record the event ({type(exc).__name__}: {exc})"
+    from beacon.hooks.spool import spool_payload
+
+    try:
+        path = spool_payload(platform, data, event_hint=event_hint)
+    except OSError as exc:
+        return f"{reason}; spool failed too ({exc}); event lost"
+    return f"{reason}; payload spooled to {os.path.dirname(path)}"
