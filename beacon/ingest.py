@@ -290,6 +290,7 @@ def local_ingest(config: BeaconConfig) -> Ingest:
     For one short process (`beacon-hooks`, command-line producers): nothing is queued, the
     cross-process lock serializes it with a running collector's writer.
     """
+    from beacon.config import chain_key
     from beacon.logfiles.direct import DirectWriter
     from beacon.logfiles.jsonl import FileModes
     from beacon.pipeline import build_local_pipeline
@@ -301,6 +302,7 @@ def local_ingest(config: BeaconConfig) -> Ingest:
         archives=writer_config.rotate_archives,
         modes=FileModes.for_mode(writer_config.mode, writer_config.group),
         fsync=writer_config.fsync == "always",
+        key=chain_key(config),
     )
     return Ingest(build_local_pipeline(config), writer)
 

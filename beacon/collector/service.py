@@ -57,9 +57,10 @@ class Collector:
 
             pipeline = build_pipeline(config)
         if writer is None:
+            from beacon.config import chain_key
             from beacon.logfiles.writer import EventWriter
 
-            writer = EventWriter(config.writer)
+            writer = EventWriter(config.writer, key=chain_key(config))
         self.pipeline = pipeline
         self.writer = writer
         self.ingest = Ingest(
