@@ -151,6 +151,7 @@ def snapshot(log_dir: Path, stream: str) -> Snapshot:
 def chunks(log_file: LogFile) -> Iterator[bytes]:
     """The file's bytes in chunks that end at a newline (the last may end in a fragment)."""
     handle, remaining = log_file.handle, log_file.size
+    handle.seek(0)
     carry = b""
     while remaining != 0:
         block = handle.read(BLOCK if remaining < 0 else min(BLOCK, remaining))

@@ -59,7 +59,7 @@ def sha256_constructor(fast_import: bool = True) -> Sha256:
     """
     if fast_import and "hashlib" not in sys.modules:
         try:
-            from _sha256 import sha256
+            from _sha256 import sha256  # type: ignore[import-not-found]
 
             return sha256  # type: ignore[no-any-return]
         except ImportError:  # pragma: no cover - a Python built without it
