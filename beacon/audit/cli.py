@@ -45,6 +45,7 @@ stored, verifiable), or --csv (a stable column set for spreadsheets).
 _DEFAULT_TABLE_LIMIT = 50
 _DEFAULT_FOLLOW_BACKLOG = 10
 
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `verify` and `logs` subcommands."""
     verify = subparsers.add_parser(

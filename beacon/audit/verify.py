@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from beacon.audit.reader import Line, lines_of, open_file, snapshot, stream_files
+from beacon.audit.reader import Line, lines_of, open_file, snapshot, stream_files, stream_path
 from beacon.errors import ConfigError
 from beacon.logfiles.chain import GENESIS, ChainKey, HeadRecord, Link, Sealer, split_line
 
@@ -169,8 +169,11 @@ def _entries(lines: Iterable[Line], keys: Keys) -> Iterator[_Entry]:
 class _Walk:
     """The verification state machine over a window of upcoming entries."""
 
-    def __init__(self, report: ChainReport, keys: Keys, record: HeadRecord | None) -> None:
+    def __init__(
+        self, report: ChainReport, keys: Keys, record: HeadRecord | None, end: Path | None
+    ) -> None:
         self.report = report
+        self.end = end  # where lines missing at the end would have been
         self.keys = keys
         self.record = record
         self.last: _Entry | None = None  # the last line taken into the chain
@@ -353,8 +356,11 @@ class _Walk:
         if self.keys.required and report.chained and not report.keyed and final is not None:
             self.add(Damage.UNKEYED, final, "a key was given but no line is keyed")
         record = self.record
-        if record is not None and record.seq > 0 and final is not None:
-            end = Line(final.line.path, final.line.number + 1, b"")
+        if record is not None and record.seq > 0 and (final is not None or self.end is not None):
+            if final is not None:
+                end = Line(final.line.path, final.line.number + 1, b"")
+            else:
+                end = Line(self.end or Path("-"), 1, b"")
             if last is None or last.link is None:
                 self.add(
                     Damage.TRUNCATED_TAIL, end, f"the writers' recorded head is seq {record.seq}"
@@ -405,10 +411,15 @@ def verify_lines(
     name: str = "lines",
     keys: Keys | None = None,
     record: HeadRecord | None = None,
+    end: Path | None = None,
 ) -> ChainReport:
-    """Verify lines given oldest first (one stream, or shipped objects in order)."""
+    """Verify lines given oldest first (one stream, or shipped objects in order).
+
+    `record` is the head the writers recorded (lines missing at the end are reported at
+    the end of the last line's file, or at `end` when there are no lines at all).
+    """
     report = ChainReport(name, record=record)
-    walk = _Walk(report, keys or Keys(), record)
+    walk = _Walk(report, keys or Keys(), record, end)
     walk.run(_entries(lines, walk.keys))
     walk.finish()
     return report
@@ -426,6 +437,7 @@ def verify_stream(log_dir: Path, stream: str, keys: Keys | None = None) -> Chain
             name=stream,
             keys=keys,
             record=snap.record,
+            end=stream_path(log_dir, stream),
         )
         report.files = [str(f.path) for f in snap.files]
     return report
@@ -509,10 +521,11 @@ def verify_paths(paths: Sequence[Path], keys: Keys | None = None) -> ChainReport
 def verify_log_dir(
     log_dir: Path, streams: Sequence[str], keys: Keys | None = None
 ) -> list[ChainReport]:
-    """Verify each stream of the log directory that has files."""
+    """Verify each stream of the log directory that has files (or had: a lock file)."""
     reports = []
     for stream in streams:
-        if stream_files(log_dir, stream):
+        lock = Path(str(stream_path(log_dir, stream)) + ".lock")
+        if stream_files(log_dir, stream) or lock.exists():
             reports.append(verify_stream(log_dir, stream, keys))
     return reports
 
