@@ -185,6 +185,7 @@ class _Walk:
         self.export_at: _Entry | None = None
         self.before_export: Link | None = None
         self.final: _Entry | None = None
+        self.pre_chain: list[_Entry] = []  # unsealed lines before the first chained one
 
     def add(self, kind: Damage, at: _Entry | Line, detail: str) -> None:
         line = at.line if isinstance(at, _Entry) else at
@@ -255,7 +256,7 @@ class _Walk:
     # -- a line without a valid integrity block ------------------------------------------
     def unsealed(self, entry: _Entry, window: deque[_Entry]) -> None:
         if self.last is None:
-            self.report.unchained += 1
+            self.pre_chain.append(entry)  # judged when the chain begins (or the lines end)
             return
         nxt = window[0].link if window else None
         if entry.kind == "cut":
@@ -339,6 +340,7 @@ class _Walk:
         """The first chained line: genesis, or the oldest one rotation kept."""
         link = entry.link
         assert link is not None
+        self._judge_pre_chain(genesis=link.prev == GENESIS)
         record = self.record
         if link.prev != GENESIS and record is not None and record.dropped + 1 < link.seq:
             gap = _span(record.dropped + 1, link.seq - 1)
@@ -350,8 +352,30 @@ class _Walk:
             )
         self.take(entry)
 
+    def _judge_pre_chain(self, genesis: bool) -> None:
+        """Unsealed lines before the chain: from before it existed, or slipped in?
+
+        Only a chain that begins (genesis) can have lines from before it, and no more than
+        the writers counted when it began.
+        """
+        lines, self.pre_chain = self.pre_chain, []
+        if not lines:
+            return
+        allowed = self.record.unchained if self.record is not None else len(lines)
+        if genesis and len(lines) <= allowed:
+            self.report.unchained += len(lines)
+            return
+        reason = (
+            f"{len(lines)} unsealed lines before the chain; the writers counted {allowed}"
+            if genesis
+            else "unsealed line before a chain that began earlier"
+        )
+        self.add(Damage.INSERTED, lines[0], reason)
+
     # -- after the last line ---------------------------------------------------------------
     def finish(self) -> None:
+        if self.pre_chain:  # nothing chained at all: a log from before the chain
+            self._judge_pre_chain(genesis=True)
         report, last, final = self.report, self.last, self.final
         if self.keys.required and report.chained and not report.keyed and final is not None:
             self.add(Damage.UNKEYED, final, "a key was given but no line is keyed")
@@ -440,7 +464,21 @@ def verify_stream(log_dir: Path, stream: str, keys: Keys | None = None) -> Chain
             end=stream_path(log_dir, stream),
         )
         report.files = [str(f.path) for f in snap.files]
+    _check_record(report, keys or Keys(), Path(str(stream_path(log_dir, stream)) + ".lock"))
     return report
+
+
+def _check_record(report: ChainReport, keys: Keys, lock: Path) -> None:
+    """A keyed chain's head record must carry a MAC by one of the keys."""
+    record = report.record
+    if record is None or not (record.mac or report.keyed):
+        return
+    if not record.mac:
+        detail = "the head record of a keyed chain has no MAC"
+        report.findings.append(Finding(Damage.UNKEYED, str(lock), 1, detail))
+    elif not any(sealer.mac(record) == record.mac for sealer in keys.keyed.values()):
+        detail = "the head record's MAC does not match the key"
+        report.findings.append(Finding(Damage.EDITED, str(lock), 1, detail))
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ KEY_FILE_ENV = "BEACON_AUDIT_KEY_FILE"
 DEFAULT_KEY_FILE = "audit.key"
 """Looked up in the state directory when no key file is configured."""
 
-RECORD_BYTES = 160
+RECORD_BYTES = 256
 """Size of the chain-head record kept at the start of `<file>.lock`."""
 
 _HEX = frozenset(b"0123456789abcdef")
@@ -254,6 +254,16 @@ class Sealer:
         outer.update(inner.digest())
         return outer.hexdigest()
 
+    def mac(self, record: HeadRecord) -> str:
+        """HMAC-SHA256 of a head record with this key ("" for a plain chain)."""
+        if self._inner is None or self._outer is None:
+            return ""
+        inner = self._inner.copy()
+        inner.update(record.message())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
     def seal(self, lines: Sequence[bytes], seq: int, prev: str) -> tuple[list[bytes], int, str]:
         """Seal `lines` after the line (`seq`, `prev` = its hash); returns the new head too.
 
@@ -314,42 +324,66 @@ def path_head(path: str) -> Link | None:
 
 
 class HeadRecord:
-    """The chain head a writer last wrote, and the last seq rotated out, kept in the lock file.
+    """What the writers know that the lines cannot show, kept at the start of `<file>.lock`.
 
-    Lets the verifier see lines cut off the end (`truncated tail`) or the start of the
-    oldest archive, and lets a writer continue after lines that were cut.
+    The chain head they last wrote (lines cut off the end show as missing), the last seq
+    that rotation deleted (lines cut off the start show as missing) and how many lines the
+    stream held when its chain began (lines slipped in before the chain show as inserted).
+    A keyed chain MACs the record too, so it cannot be rewritten to match a cut log.
     """
 
-    __slots__ = ("dropped", "hash", "seq")
+    __slots__ = ("dropped", "hash", "mac", "seq", "unchained")
 
-    def __init__(self, seq: int, hash: str, dropped: int = 0) -> None:
+    def __init__(
+        self, seq: int, hash: str, dropped: int = 0, unchained: int = 0, mac: str = ""
+    ) -> None:
         self.seq = seq
         self.hash = hash
         self.dropped = dropped
+        self.unchained = unchained
+        self.mac = mac
 
     def __repr__(self) -> str:
-        return f"HeadRecord(seq={self.seq}, hash={self.hash[:12]}…, dropped={self.dropped})"
+        return (
+            f"HeadRecord(seq={self.seq}, hash={self.hash[:12]}…, dropped={self.dropped}, "
+            f"unchained={self.unchained}, keyed={bool(self.mac)})"
+        )
+
+    def message(self) -> bytes:
+        """The bytes a keyed record's `mac` authenticates."""
+        return f"beacon-head\n{self.seq}\n{self.hash}\n{self.dropped}\n{self.unchained}".encode()
+
+    def sealed(self, sealer: Sealer) -> HeadRecord:
+        """This record with its MAC (unchanged when the chain is plain)."""
+        return HeadRecord(self.seq, self.hash, self.dropped, self.unchained, sealer.mac(self))
 
     def encode(self) -> bytes:
         """Fixed-size bytes (one `pwrite`, never a shorter record over a longer one)."""
-        text = f'{{"seq":{self.seq},"hash":"{self.hash}","dropped":{self.dropped}}}'
+        text = (
+            f'{{"seq":{self.seq},"hash":"{self.hash}","dropped":{self.dropped},'
+            f'"unchained":{self.unchained},"mac":"{self.mac}"}}'
+        )
         return text.encode("ascii").ljust(RECORD_BYTES - 1) + b"\n"
 
     @classmethod
     def decode(cls, data: bytes) -> HeadRecord | None:
         """The record in `data`, or None for an empty or foreign lock file."""
         text = data.split(b"\n", 1)[0].strip()
-        if not text.startswith(b'{"seq":'):
+        if not text.startswith(b'{"seq":') or not text.endswith(b'"}'):
             return None
         try:
             seq_part, rest = text[7:].split(b',"hash":"', 1)
             digest, rest = rest.split(b'","dropped":', 1)
-            seq, dropped = int(seq_part), int(rest.rstrip(b"}"))
+            dropped_part, rest = rest.split(b',"unchained":', 1)
+            unchained_part, mac = rest[:-2].split(b',"mac":"', 1)
+            seq, dropped, unchained = int(seq_part), int(dropped_part), int(unchained_part)
         except ValueError:
             return None
-        if len(digest) != 64 or not _HEX.issuperset(digest) or seq < 0 or dropped < 0:
+        if len(digest) != 64 or not _HEX.issuperset(digest) or min(seq, dropped, unchained) < 0:
             return None
-        return cls(seq, digest.decode("ascii"), dropped)
+        if mac and (len(mac) != 64 or not _HEX.issuperset(mac)):
+            return None
+        return cls(seq, digest.decode(), dropped, unchained, mac.decode())
 
     @classmethod
     def read(cls, fd: int) -> HeadRecord | None:

@@ -137,9 +137,9 @@ class JsonlFile:
         self._ino = -1
         self._lock_fd = -1
         self._sealer = Sealer(key, sha256) if integrity else None
-        # ((inode, size, mtime), seq, hash, dropped) after this process's last append: still
-        # the head while the file is unchanged (nobody else appended or rotated since).
-        self._head: tuple[tuple[int, int, int], int, str, int] | None = None
+        # ((inode, size, mtime), seq, hash, dropped, unchained) after this process's last
+        # append: still the head while the file is unchanged (nobody appended or rotated).
+        self._head: tuple[tuple[int, int, int], int, str, int, int] | None = None
         self.rotations = 0
         self.torn_repairs = 0
         self.appended = 0  # lines of the last `append` that are on disk, whole
@@ -202,13 +202,13 @@ class JsonlFile:
             fd = self._current_fd()
             info = os.fstat(fd)
             size = info.st_size
-            seq, prev, dropped = 0, GENESIS, 0
+            seq, prev, dropped, unchained = 0, GENESIS, 0, 0
             if self._sealer is not None:
                 head = self._head
                 if head is None or head[0] != (info.st_ino, size, info.st_mtime_ns):
                     size = self._cut_torn(fd, size)
                     head = self._read_head(fd, size)
-                _, seq, prev, dropped = head
+                _, seq, prev, dropped, unchained = head
                 self._head = None  # until this append is complete
                 lines, seq, prev = self._sealer.seal(lines, seq, prev)
             chunk: list[bytes] = []
@@ -229,27 +229,45 @@ class JsonlFile:
                 self._write_chunk(fd, chunk, size)
             if self._sealer is not None:
                 info = os.fstat(fd)
-                self._head = ((info.st_ino, info.st_size, info.st_mtime_ns), seq, prev, dropped)
+                identity = (info.st_ino, info.st_size, info.st_mtime_ns)
+                self._head = (identity, seq, prev, dropped, unchained)
                 # After the lines: a crash in between leaves the record behind the file,
                 # which readers take as "not yet recorded", never as lines lost.
-                os.pwrite(self._lock_fd, HeadRecord(seq, prev, dropped).encode(), 0)
+                record = HeadRecord(seq, prev, dropped, unchained).sealed(self._sealer)
+                os.pwrite(self._lock_fd, record.encode(), 0)
             if fsync:
                 os.fsync(fd)
 
-    def _read_head(self, fd: int, size: int) -> tuple[tuple[int, int, int], int, str, int]:
+    def _read_head(self, fd: int, size: int) -> tuple[tuple[int, int, int], int, str, int, int]:
         """The stream's head: the last line of the file (of `.1` after a rotation), or the
         lock file's record when that is as far or further (lines were cut off the end).
 
         The record wins a tie: a last line replaced since it was written must not become
-        the head, so the next line still links to the original.
+        the head, so the next line still links to the original. With neither, a new chain
+        begins, and the lines already in the stream are counted as written before it.
         """
         link = file_head(fd, size) if size else path_head(self._file + ".1")
         record = HeadRecord.read(self._lock_fd)
+        unknown = (0, 0, 0)
         if record is not None and (link is None or record.seq >= link.seq):
-            return ((0, 0, 0), record.seq, record.hash, record.dropped)
+            return (unknown, record.seq, record.hash, record.dropped, record.unchained)
         if link is not None:
-            return ((0, 0, 0), link.seq, link.hash, record.dropped if record else 0)
-        return ((0, 0, 0), 0, GENESIS, 0)
+            kept = (record.dropped, record.unchained) if record else (0, 0)
+            return (unknown, link.seq, link.hash, *kept)
+        return (unknown, 0, GENESIS, 0, self._count_lines())
+
+    def _count_lines(self) -> int:
+        """Lines in the active file and its archives (once, when a chain begins)."""
+        total = 0
+        names = [self._file, *(f"{self._file}.{i}" for i in range(1, self.archives + 1))]
+        for name in names:
+            try:
+                with open(name, "rb") as fh:
+                    while block := fh.read(1 << 20):
+                        total += block.count(b"\n")
+            except OSError:
+                continue
+        return total
 
     def _dropped_by_rotation(self, fd: int, dropped: int) -> int:
         """The last seq of the file the coming rotation deletes (else `dropped` unchanged)."""

@@ -24,12 +24,13 @@ def event_line(n: int, **fields: object) -> bytes:
 
 
 def chain_files(log_dir: Path, name: str = "runtime.jsonl") -> list[Path]:
-    """The stream's files oldest first."""
-    archives = sorted(
-        (p for p in log_dir.glob(name + ".*") if p.suffix[1:].isdigit()),
-        key=lambda p: -int(p.suffix[1:]),
-    )
-    return [*archives, log_dir / name]
+    """The stream's files oldest first (`.N` or `.N.gz` archives, then the active file)."""
+    numbered = []
+    for path in log_dir.glob(name + ".*"):
+        number = path.name[len(name) + 1 :].removesuffix(".gz")
+        if number.isdigit():
+            numbered.append((int(number), path))
+    return [path for _, path in sorted(numbered, reverse=True)] + [log_dir / name]
 
 
 def all_lines(log_dir: Path) -> list[bytes]:

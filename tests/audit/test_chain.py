@@ -242,13 +242,22 @@ def test_configured_key_file_seals_the_hook_fallback_lines(
 
 def test_head_record_is_fixed_size_and_round_trips() -> None:
     """The lock file record always has the same size (one pwrite never leaves a stale tail)."""
+    keyed = Sealer(ChainKey.from_hex(KEY_HEX, "test"))
     for seq in (0, 7, 10**15):
-        record = HeadRecord(seq, "c" * 64, seq // 2)
-        data = record.encode()
-        assert len(data) == 160 and data.endswith(b"\n")
-        decoded = HeadRecord.decode(data)
-        assert decoded is not None
-        assert (decoded.seq, decoded.hash, decoded.dropped) == (seq, "c" * 64, seq // 2)
+        for sealer in (Sealer(), keyed):
+            record = HeadRecord(seq, "c" * 64, seq // 2, seq // 3).sealed(sealer)
+            data = record.encode()
+            assert len(data) == 256 and data.endswith(b"\n")
+            decoded = HeadRecord.decode(data)
+            assert decoded is not None
+            assert (decoded.seq, decoded.hash, decoded.dropped, decoded.unchained) == (
+                seq,
+                "c" * 64,
+                seq // 2,
+                seq // 3,
+            )
+            assert decoded.mac == record.mac and bool(decoded.mac) == (sealer is keyed)
+            assert keyed.mac(decoded) == record.mac or sealer is not keyed
     assert HeadRecord.decode(b"") is None
     assert HeadRecord.decode(b'{"seq":1,"hash":"zz","dropped":0}') is None
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from beacon.audit.verify import Damage, Keys, verify_paths, verify_stream
 from beacon.cli import main
 from beacon.errors import ConfigError
-from beacon.logfiles.chain import GENESIS, ChainKey, Sealer, split_line
+from beacon.logfiles.chain import GENESIS, ChainKey, HeadRecord, Sealer, split_line
 from beacon.logfiles.jsonl import JsonlFile
 
 Files = dict[str, list[bytes]]  # file name -> its lines (with newlines), oldest file first
@@ -215,6 +215,40 @@ def test_keyed_chain_needs_its_key_and_catches_a_plain_rewrite(write_log: WriteL
     _store(log_dir, files)
     findings = verify_stream(log_dir, "runtime", keys).findings
     assert (findings[0].kind, findings[0].line) == (Damage.UNKEYED, 4)
+
+
+def test_a_keyed_head_record_cannot_be_rewritten_to_hide_a_cut_tail(write_log: WriteLog) -> None:
+    """Cutting lines and fixing the (plain) record to match is caught: it needs the MAC."""
+    key = ChainKey.from_hex(KEY_HEX, "test")
+    keys = Keys([key])
+    log_dir = write_log(6, key=key)
+    lock = log_dir / "runtime.jsonl.lock"
+    record = HeadRecord.read_path(str(lock))
+    assert record is not None and len(record.mac) == 64
+    lines = (log_dir / "runtime.jsonl").read_bytes().splitlines(keepends=True)
+    (log_dir / "runtime.jsonl").write_bytes(b"".join(lines[:4]))
+    last = _link(lines[3])
+    forged = HeadRecord(4, str(last["hash"]), record.dropped, record.unchained)
+    lock.write_bytes(forged.encode())
+    findings = verify_stream(log_dir, "runtime", keys).findings
+    assert [(f.kind, Path(f.path).name) for f in findings] == [
+        (Damage.UNKEYED, "runtime.jsonl.lock")
+    ]
+    lock.write_bytes(HeadRecord(4, str(last["hash"]), mac="0" * 64).encode())
+    findings = verify_stream(log_dir, "runtime", keys).findings
+    assert [(f.kind, Path(f.path).name) for f in findings] == [
+        (Damage.EDITED, "runtime.jsonl.lock")
+    ]
+
+
+def test_lines_slipped_in_before_the_chain_are_not_taken_for_old_ones(rotated: Path) -> None:
+    """The writers counted the lines from before the chain (none here): extra ones fail."""
+    oldest = chain_files(rotated)[0]
+    oldest.write_bytes(b'{"message":"backdated"}\n' + oldest.read_bytes())
+    findings = verify_stream(rotated, "runtime").findings
+    assert [(f.kind, Path(f.path).name, f.line) for f in findings] == [
+        (Damage.INSERTED, oldest.name, 1)
+    ]
 
 
 def test_a_keyed_log_rewritten_entirely_as_plain_fails_when_verified_with_the_key(
