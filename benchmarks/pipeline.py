@@ -4,9 +4,12 @@ Events are shaped like the recorded Claude Code 2.1.197 log records (their attri
 `raw.attributes`, prompt and tool parameters filled to about 1.3 KiB) and one in ten carries
 a secret to redact. Each mode runs in a fresh process pinned to one core, with fsync
 `interval`. Events are materialised from JSON untimed, in chunks; a chunk's time ends when
-its last line is written.
+its last line is written. Modes: `baseline` (dumps + write), `unchained` (the pipeline and
+writer without the hash chain), `beacon` (with it, plain SHA-256) and `keyed` (HMAC-SHA256);
+the three writer modes alternate for `--rounds` rounds so machine load hits them alike, and
+the chain's cost is also timed directly (sealing the same lines in-process).
 
-    python benchmarks/pipeline.py [--events 200000]
+    python benchmarks/pipeline.py [--events 200000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,10 +88,14 @@ def templates() -> list[bytes]:
     return out
 
 
+WRITER_MODES = ("unchained", "beacon", "keyed")
+
+
 def run_child(mode: str, count: int) -> dict[str, Any]:
-    """One measurement in this process: `beacon` (pipeline + writer) or `baseline`."""
+    """One measurement in this process: `baseline` or a writer mode (pipeline + writer)."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from beacon.config import load_config, with_log_dir
+    from beacon.logfiles.chain import ChainKey
     from beacon.logfiles.writer import EventWriter
     from beacon.pipeline import build_pipeline
 
@@ -98,7 +106,11 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
         config = with_log_dir(load_config(env={}), tmp)
         config = replace(config, writer=replace(config.writer, rotate_bytes=1 << 40))
         pipeline = build_pipeline(config)
-        writer = EventWriter(config.writer)
+        key = ChainKey(b"k" * 32) if mode == "keyed" else None
+        writer = EventWriter(config.writer, key=key)
+        if mode == "unchained":  # the writer as it was before the chain: same files, no seal
+            for jsonl in writer._files.values():
+                jsonl._sealer = None
         writer.start()
         handle = open(Path(tmp) / "baseline.jsonl", "ab")  # noqa: SIM115 - closed below
         for start in range(0, count, chunk):
@@ -107,12 +119,12 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
             started = time.perf_counter()
             for i in range(0, chunk, batch):
                 part = events[i : i + batch]
-                if mode == "beacon":
+                if mode != "baseline":
                     while not writer.submit(pipeline.process_batch(part), timeout=1.0):
                         pass
                 else:
                     handle.write(b"".join(orjson.dumps(e) + b"\n" for e in part))
-            if mode == "beacon":
+            if mode != "baseline":
                 while writer.queue_depth:  # the chunk counts only once it is on disk
                     time.sleep(0.0005)
             else:
@@ -120,7 +132,7 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
             elapsed += time.perf_counter() - started
         writer.close()
         handle.close()
-        if mode == "beacon":
+        if mode != "baseline":
             written, size = sum(writer.stats.written.values()), writer.stats.bytes_written
         else:
             written, size = count, (Path(tmp) / "baseline.jsonl").stat().st_size
@@ -133,11 +145,56 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
     }
 
 
+def in_process(count: int = 5_000, repeats: int = 7) -> dict[str, float]:
+    """µs per event of the pipeline (with serialization, as `submit` does it) and of sealing
+    its lines, back to back in this process (best of `repeats`): a ratio that machine load
+    moves much less than whole runs do."""
+    import hashlib
+
+    from beacon.config import load_config
+    from beacon.logfiles.chain import GENESIS, ChainKey, Sealer
+    from beacon.logfiles.writer import lines_of
+    from beacon.pipeline import build_pipeline
+
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    blobs = templates()
+    pipeline = build_pipeline(load_config(env={}))
+    sealers = {
+        "plain": Sealer(None, hashlib.sha256),
+        "keyed": Sealer(ChainKey(b"k" * 32), hashlib.sha256),
+    }
+    best = {"pipeline": float("inf"), "plain": float("inf"), "keyed": float("inf")}
+    for _ in range(repeats):
+        events = [orjson.loads(blobs[j % len(blobs)]) for j in range(count)]
+        started = time.perf_counter()
+        written = [
+            lines_of(pipeline.process_batch(events[i : i + 100])) for i in range(0, count, 100)
+        ]
+        best["pipeline"] = min(best["pipeline"], time.perf_counter() - started)
+        for name, sealer in sealers.items():
+            started = time.perf_counter()
+            for lines in written:
+                sealer.seal(lines.runtime, 0, GENESIS)
+            best[name] = min(best[name], time.perf_counter() - started)
+    return {name: seconds / count * 1e6 for name, seconds in best.items()}
+
+
+def _child(mode: str, events: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--events", str(events)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout))
+
+
 def main() -> int:
-    """Run both modes in fresh processes and print one table."""
+    """Run every mode in fresh processes (writer modes alternating) and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--child", choices=("beacon", "baseline"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", choices=("baseline", *WRITER_MODES))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_child(args.child, args.events)))
@@ -145,29 +202,52 @@ def main() -> int:
     sizes = [len(b) for b in templates()]
     print(
         f"events: {args.events}, template sizes {min(sizes)}-{max(sizes)} B "
-        f"(mean {sum(sizes) // len(sizes)} B), 1 in 10 with a secret, one core"
+        f"(mean {sum(sizes) // len(sizes)} B), 1 in 10 with a secret, one core, "
+        f"{args.rounds} rounds"
     )
-    results = {}
-    for mode in ("baseline", "beacon"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", mode, "--events", str(args.events)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[mode] = json.loads(out.stdout)
-    print(f"| {'mode':<34} | {'events/s':>9} | {'MB/s':>6} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 8}|{'-' * 13}|")
-    labels = {"baseline": "baseline: orjson.dumps + write", "beacon": "beacon: pipeline + writer"}
-    for mode in ("baseline", "beacon"):
-        r = results[mode]
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in ("baseline", *WRITER_MODES)}
+    runs["baseline"].append(_child("baseline", args.events))
+    for _ in range(args.rounds):
+        for mode in WRITER_MODES:
+            runs[mode].append(_child(mode, args.events))
+    labels = {
+        "baseline": "baseline: orjson.dumps + write",
+        "unchained": "pipeline + writer, no chain",
+        "beacon": "pipeline + writer + chain",
+        "keyed": "pipeline + writer + keyed chain",
+    }
+    print(f"| {'mode':<34} | {'events/s':>9} | {'µs/event':>8} | {'MB/s':>6} | {'RSS MB':>6} |")
+    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 10}|{'-' * 8}|{'-' * 8}|")
+    per_event: dict[str, float] = {}
+    for mode, results in runs.items():
+        costs = sorted(r["seconds"] / r["events"] for r in results)
+        median = statistics.median(costs)
+        per_event[mode] = median
+        r = results[0]
         print(
-            f"| {labels[mode]:<34} | {r['events'] / r['seconds']:>9,.0f} | "
-            f"{r['bytes'] / r['seconds'] / 1e6:>6.1f} | {r['rss_mb']:>11.1f} |"
+            f"| {labels[mode]:<34} | {1 / median:>9,.0f} | {median * 1e6:>8.2f} | "
+            f"{r['bytes'] / r['events'] / median / 1e6:>6.1f} | "
+            f"{max(x['rss_mb'] for x in results):>6.1f} |"
         )
-    ratio = (results["beacon"]["events"] / results["beacon"]["seconds"]) / (
-        results["baseline"]["events"] / results["baseline"]["seconds"]
-    )
+    base = per_event["unchained"]
+    print()
+    for mode in ("beacon", "keyed"):
+        rounds = [
+            (c["seconds"] / c["events"]) / (u["seconds"] / u["events"]) - 1
+            for c, u in zip(runs[mode], runs["unchained"], strict=True)
+        ]
+        print(
+            f"{mode}: chain cost {(per_event[mode] - base) * 1e6:+.2f} µs/event = "
+            f"{(per_event[mode] / base - 1) * 100:+.1f} % of the unchained pipeline "
+            f"(rounds: {', '.join(f'{x * 100:+.1f} %' for x in rounds)})"
+        )
+    direct = in_process()
+    print(f"in one process, best of 7: pipeline {direct['pipeline']:.2f} µs/event", end="")
+    for name in ("plain", "keyed"):
+        share = direct[name] / direct["pipeline"] * 100
+        print(f"; sealing {name} {direct[name]:.2f} µs/event ({share:.1f} %)", end="")
+    print()
+    ratio = per_event["baseline"] / per_event["beacon"]
     print(f"\nratio beacon / baseline: {ratio:.2f}")
     return 0
 

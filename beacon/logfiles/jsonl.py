@@ -18,7 +18,14 @@ import stat
 from contextlib import contextmanager, suppress
 
 from beacon.errors import StorageError
-from beacon.logfiles.chain import GENESIS, HeadRecord, Sealer, file_head, path_head
+from beacon.logfiles.chain import (
+    GENESIS,
+    PIECES_PER_LINE,
+    HeadRecord,
+    Sealer,
+    file_head,
+    path_head,
+)
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
@@ -210,23 +217,15 @@ class JsonlFile:
                     head = self._read_head(fd, size)
                 _, seq, prev, dropped, unchained = head
                 self._head = None  # until this append is complete
-                lines, seq, prev = self._sealer.seal(lines, seq, prev)
-            chunk: list[bytes] = []
-            chunk_size = 0
-            for line in lines:
-                if size + chunk_size > 0 and size + chunk_size + len(line) > self.rotate_bytes:
-                    if chunk:
-                        self._write_chunk(fd, chunk, size)
-                        chunk, chunk_size = [], 0
-                    if fsync:
-                        os.fsync(fd)
-                    dropped = self._dropped_by_rotation(fd, dropped)
-                    fd = self._rotate()
-                    size = 0
-                chunk.append(line)
-                chunk_size += len(line)
-            if chunk:
-                self._write_chunk(fd, chunk, size)
+                pieces, seq, prev = self._sealer.seal_pieces(lines, seq, prev)
+                step = PIECES_PER_LINE
+            else:
+                pieces, step = list(lines), 1
+            data = b"".join(pieces)
+            if size + len(data) <= self.rotate_bytes:  # all fits: no rotation in this append
+                self._write_chunk(fd, (data,), len(lines), size)
+            else:
+                fd, dropped = self._append_rotating(fd, size, pieces, step, fsync, dropped)
             if self._sealer is not None:
                 info = os.fstat(fd)
                 identity = (info.st_ino, info.st_size, info.st_mtime_ns)
@@ -237,6 +236,38 @@ class JsonlFile:
                 os.pwrite(self._lock_fd, record.encode(), 0)
             if fsync:
                 os.fsync(fd)
+
+    def _append_rotating(
+        self,
+        fd: int,
+        size: int,
+        pieces: Sequence[bytes | memoryview],
+        step: int,
+        fsync: bool,
+        dropped: int,
+    ) -> tuple[int, int]:
+        """Write lines (`step` pieces each), rotating before a line would overflow the file.
+
+        Returns the fd of the file written last and the last seq that rotation deleted.
+        """
+        count = len(pieces) // step
+        sizes = [sum(map(len, pieces[i * step : (i + 1) * step])) for i in range(count)]
+        first = 0  # the first line of the chunk not yet written
+        chunk_size = 0
+        for index, line_size in enumerate(sizes):
+            if size + chunk_size > 0 and size + chunk_size + line_size > self.rotate_bytes:
+                if index > first:
+                    self._write_chunk(fd, pieces[first * step : index * step], index - first, size)
+                    first, chunk_size = index, 0
+                if fsync:
+                    os.fsync(fd)
+                dropped = self._dropped_by_rotation(fd, dropped)
+                fd = self._rotate()
+                size = 0
+            chunk_size += line_size
+        if first < count:
+            self._write_chunk(fd, pieces[first * step :], count - first, size)
+        return fd, dropped
 
     def _read_head(self, fd: int, size: int) -> tuple[tuple[int, int, int], int, str, int, int]:
         """The stream's head: the last line of the file (of `.1` after a rotation), or the
@@ -279,19 +310,22 @@ class JsonlFile:
             link = path_head(f"{self._file}.{self.archives}")
         return max(dropped, link.seq) if link is not None else dropped
 
-    def _write_chunk(self, fd: int, chunk: list[bytes], start: int) -> None:
-        """Write lines at the end of the file (`start`); on error cut back to `start`.
+    def _write_chunk(
+        self, fd: int, pieces: Sequence[bytes | memoryview], count: int, start: int
+    ) -> None:
+        """Write `count` lines (given as `pieces`) at the end of the file (`start`); on error
+        cut the file back to `start`.
 
         A full disk (or file size limit) can accept part of a write and then fail: the
         part would become a torn line in the middle of the file once the retry appends.
         """
         try:
-            _write_all(fd, b"".join(chunk))
+            _write_all(fd, b"".join(pieces))
         except OSError:
             with suppress(OSError):
                 os.ftruncate(fd, start)
             raise
-        self.appended += len(chunk)
+        self.appended += count
 
     def fsync(self) -> None:
         """Flush the active file to stable storage."""
