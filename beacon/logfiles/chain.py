@@ -278,25 +278,28 @@ class Sealer:
         """`seal`, as `PIECES_PER_LINE` pieces per line (the line up to its last `}`, then
         the integrity block in parts): the writer joins them once, into its write.
 
-        A line that is not a JSON object ending in `}\\n` (or is `{}`) is passed on
-        unsealed; the verifier reports it. Writers only ever hand over events.
+        Lines must end in `\\n`. One that is not a JSON object with members (`{}`) is
+        passed on unsealed, and the verifier reports it; writers only ever hand over events.
         """
         pieces: list[bytes | memoryview] = []
         add = pieces.extend
         join = b"".join
+        view = memoryview
         end = self.suffix_end
-        plain = self._empty if self._inner is None else None
+        copy = self._empty.copy if self._inner is None else None
         digest = self._digest
         previous = prev.encode("ascii")
         for line in lines:
-            if len(line) < 4 or not line.endswith(b"}\n"):
+            # Cheap tests (this loop runs for every line the collector writes): a JSON line
+            # ending in `}` and its newline is an object; `{}` is too short to have a member.
+            if len(line) < 4 or line[-2] != 125:  # b"}"
                 add((line, *_NOTHING))
                 continue
             seq += 1
-            body = memoryview(line)[:-2]  # no copy: the write joins the pieces anyway
+            body = view(line)[:-2]  # no copy: the write joins the pieces anyway
             number = b"%d" % seq
-            if plain is not None:  # inlined: this runs for every line the collector writes
-                h = plain.copy()
+            if copy is not None:  # plain: the hash inlined
+                h = copy()
                 h.update(join((previous, b"\n", number, b"\n")))
                 h.update(body)
                 h.update(b"}")
