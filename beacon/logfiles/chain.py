@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-from binascii import hexlify
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
@@ -303,7 +302,7 @@ class Sealer:
                 h.update(join((previous, b"\n", number, b"\n")))
                 h.update(body)
                 h.update(b"}")
-                value = hexlify(h.digest())
+                value = h.hexdigest().encode()
             else:
                 value = digest(join((previous, b"\n", number, b"\n", body, b"}"))).encode()
             add(
