@@ -25,7 +25,8 @@ ordered by their links, which is key order within one source file) or an export 
 `beacon logs export`; such a chain may start mid-stream. Exit status 0 when intact, 1 when
 any line was edited, deleted, inserted, reordered, cut off the end (truncated tail), or the
 chain restarted; the first damage is named as FILE:LINE. Lines written before the chain
-existed are reported as unchained and do not fail.
+existed are reported as unchained and do not fail. Exit status 2 when the logs cannot be
+checked at all (no logs, an unreadable file, a keyed chain without its key).
 """
 
 LOGS_HELP = """\
@@ -286,7 +287,12 @@ def _report_lines(report: Any) -> list[str]:
         if report.keyed:
             ids = sorted({report.last.key_id} - {""}) or ["?"]
             keyed = f", keyed (key {', '.join(ids)})"
-        start = "from the start" if report.first.seq == 1 else f"from seq {report.first.seq:,}"
+        if report.first.seq == 1:
+            start = "from its first line"
+        elif report.name == "paths":
+            start = "starting mid-stream"
+        else:
+            start = "older lines rotated out"
         lines.append(
             f"  chain: seq {report.first.seq:,} to {report.last.seq:,} ({start}{keyed}); "
             f"last hash {report.last.hash}"

@@ -156,6 +156,10 @@ def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], width: int
     return out
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def _duration(start: str, end: str) -> str:
     try:
         seconds = (_parse(end) - _parse(start)).total_seconds()
@@ -211,8 +215,8 @@ def render_timeline(
         f"session {summary.id}  ({summary.harness or 'unknown harness'})",
         f"  {_time(summary.start)} → {_time(summary.end)} UTC"
         f"  ({_duration(summary.start, summary.end)})",
-        f"  {summary.prompts} prompts, {summary.tool_calls} tool calls, "
-        f"{summary.commands} commands, {summary.tokens:,} tokens{cost}",
+        f"  {_count(summary.prompts, 'prompt')}, {_count(summary.tool_calls, 'tool call')}, "
+        f"{_count(summary.commands, 'command')}, {_count(summary.tokens, 'token')}{cost}",
     ]
     if summary.working_directory:
         out.append(f"  in {summary.working_directory}")

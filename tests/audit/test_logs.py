@@ -332,7 +332,7 @@ def test_sessions_and_timeline_from_the_log(
     assert main(["logs", "session", "abc", "--log-dir", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("session abc-123  (claude_code)")
-    assert "2 prompts, 2 tool calls, 1 commands, 30 tokens, $0.5000" in text
+    assert "2 prompts, 2 tool calls, 1 command, 30 tokens, $0.5000" in text
     assert "+00:04.000  command.executed" in text and "ls" in text
 
 
