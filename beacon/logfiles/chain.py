@@ -17,7 +17,7 @@ import sys
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from typing import Protocol
+    from typing import Any, Protocol
 
     class Hash(Protocol):
         """What the chain needs of a SHA-256 object (`hashlib` or `_sha256`)."""
@@ -52,7 +52,7 @@ PIECES_PER_LINE = 8
 """How many byte pieces `Sealer.seal_pieces` gives for each line."""
 _NOTHING = (b"",) * (PIECES_PER_LINE - 1)
 
-_HEX = frozenset(b"0123456789abcdef")
+_HEX = frozenset(b"0123456789abcdef")  # head records
 
 
 def sha256_constructor(fast_import: bool = True) -> Sha256:
@@ -176,11 +176,21 @@ class Link:
         return f"Link(seq={self.seq}, prev={self.prev[:12]}…, hash={self.hash[:12]}…)"
 
 
-def _hex_at(data: bytes, start: int, length: int) -> str | None:
-    part = data[start : start + length]
-    if len(part) != length or not _HEX.issuperset(part):
-        return None
-    return part.decode("ascii")
+_suffix: Any = None
+
+
+def _suffix_pattern() -> Any:
+    """The integrity block's exact grammar, compiled on first use (`re` is not loaded by the
+    hook path until it needs it)."""
+    global _suffix
+    if _suffix is None:
+        import re
+
+        _suffix = re.compile(
+            rb'"integrity":\{"seq":(0|[1-9][0-9]{0,18}),"prev":"([0-9a-f]{64})",'
+            rb'"hash":"([0-9a-f]{64})"(?:,"key":"([0-9a-f]{16})")?\}\}\n?\Z'
+        )
+    return _suffix
 
 
 def split_line(line: bytes) -> tuple[bytes, Link] | None:
@@ -188,38 +198,17 @@ def split_line(line: bytes) -> tuple[bytes, Link] | None:
     at = line.rfind(MARKER)
     if at <= 0:
         return None
-    before = line[at - 1 : at]
-    if before == b",":
+    match = _suffix_pattern().match(line, at)
+    if match is None:
+        return None
+    if line[at - 1] == 44:  # b","
         canonical = line[: at - 1] + b"}"
-    elif before == b"{" and at == 1:
+    elif at == 1:  # `{"integrity":…}`: nothing but the block
         canonical = b"{}"
     else:
         return None
-    pos = at + len(MARKER)
-    comma = line.find(b",", pos, pos + 21)
-    digits = line[pos:comma]
-    if comma < 0 or not digits.isdigit() or (digits[:1] == b"0" and len(digits) > 1):
-        return None
-    pos = comma
-    if line[pos : pos + 9] != b',"prev":"':
-        return None
-    prev = _hex_at(line, pos + 9, 64)
-    pos += 9 + 64
-    if prev is None or line[pos : pos + 10] != b'","hash":"':
-        return None
-    digest = _hex_at(line, pos + 10, 64)
-    pos += 10 + 64
-    if digest is None:
-        return None
-    kid = ""
-    if line[pos : pos + 9] == b'","key":"':
-        kid = _hex_at(line, pos + 9, 16) or ""
-        if not kid:
-            return None
-        pos += 9 + 16
-    if line[pos:] not in (b'"}}', b'"}}\n'):
-        return None
-    return canonical, Link(int(digits), prev, digest, kid)
+    seq, prev, digest, kid = match.groups()
+    return canonical, Link(int(seq), prev.decode(), digest.decode(), kid.decode() if kid else "")
 
 
 class Sealer:
