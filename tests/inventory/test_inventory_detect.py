@@ -111,7 +111,11 @@ def test_claude_telemetry_status(
 
 def test_claude_managed_settings_win(empty_endpoint: Endpoint) -> None:
     """Managed settings override the user's: a user endpoint elsewhere is overridden."""
-    user = {**CLAUDE_ON, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://x.example"}
+    user = {
+        **CLAUDE_ON,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "https://x.example",
+    }
     _write(empty_endpoint.home / ".claude" / "settings.json", json.dumps({"env": user}))
     managed = empty_endpoint.root / "system" / "etc" / "claude-code" / "managed-settings.json"
     _write(managed, json.dumps({"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}}))
@@ -130,8 +134,14 @@ def test_unparseable_settings_are_misconfigured(empty_endpoint: Endpoint) -> Non
         ('model = "o3"\n', "missing"),
         ('[otel]\nexporter = "none"\n', "disabled"),
         ('[otel]\nexporter = { otlp-grpc = { endpoint = "http://localhost:4317" } }\n', "enabled"),
-        ('[otel]\nexporter = { otlp-http = { endpoint = "https://collector.example/v1/logs" } }\n', "misconfigured"),
-        ('[otel]\nmetrics_exporter = { otlp-http = { endpoint = "http://127.0.0.1:4318/v1/metrics" } }\n', "misconfigured"),
+        (
+            '[otel]\nexporter = { otlp-http = { endpoint = "https://otel.example/v1/logs" } }\n',
+            "misconfigured",
+        ),
+        (
+            '[otel]\nmetrics_exporter = { otlp-http = { endpoint = "http://127.0.0.1:4318" } }\n',
+            "misconfigured",
+        ),
         ("[otel\n", "misconfigured"),
     ],
 )
@@ -166,7 +176,8 @@ def test_gemini_telemetry_status(
         ('{"github.copilot.chat.otel.enabled": false}', "disabled"),
         ('{"github": {"copilot": {"chat": {"otel": {"enabled": true}}}}}', "enabled"),
         (
-            '{"github.copilot.chat.otel.enabled": true, "github.copilot.chat.otel.exporterType": "file"}',
+            '{"github.copilot.chat.otel.enabled": true,'
+            ' "github.copilot.chat.otel.exporterType": "file"}',
             "misconfigured",
         ),
     ],
@@ -186,5 +197,8 @@ def test_macos_and_windows_paths(empty_endpoint: Endpoint) -> None:
     win = Scope.of(empty_endpoint.home, empty_endpoint.project, env, platform="win32")
     mac_paths = {str(s.path) for s in vscode_copilot.config_sources(mac)}
     win_paths = {str(s.path) for s in vscode_copilot.config_sources(win)}
-    assert str(empty_endpoint.home / "Library/Application Support/Code/User/settings.json") in mac_paths
+    assert (
+        str(empty_endpoint.home / "Library/Application Support/Code/User/settings.json")
+        in mac_paths
+    )
     assert "C:/Users/dev/AppData/Roaming/Code/User/mcp.json" in win_paths

@@ -27,7 +27,12 @@ def _inventory(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _snapshot_lists(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [r for e in events if e["event"]["action"] == "inventory.snapshot" for r in _inventory(e)[name]]
+    return [
+        r
+        for e in events
+        if e["event"]["action"] == "inventory.snapshot"
+        for r in _inventory(e)[name]
+    ]
 
 
 def test_first_run_writes_snapshot_then_heartbeat(endpoint: Endpoint) -> None:
@@ -80,7 +85,9 @@ def test_contents_are_redacted_too(endpoint: Endpoint) -> None:
     assert content["redacted_count"] >= 6
     assert '"OTEL_EXPORTER_OTLP_ENDPOINT": "[REDACTED]"' in content["text"]
     assert "Bash(npm run test:*)" in content["text"]  # the rest of the settings is kept
-    assert "content" not in configs[("claude_code", ".claude.json", "user")]  # state file: history, never copied
+    assert (
+        "content" not in configs[("claude_code", ".claude.json", "user")]
+    )  # state file: history, never copied
 
 
 def test_second_run_is_unchanged_and_writes_no_snapshot(endpoint: Endpoint) -> None:
@@ -92,7 +99,9 @@ def test_second_run_is_unchanged_and_writes_no_snapshot(endpoint: Endpoint) -> N
     assert _actions(events) == ["inventory.snapshot", "inventory.heartbeat", "inventory.heartbeat"]
     first, second = _inventory(events[1]), _inventory(events[2])
     assert second["change_reason"] == "unchanged"
-    assert second["previous_snapshot_digest"] == first["snapshot_digest"] == second["snapshot_digest"]
+    assert (
+        second["previous_snapshot_digest"] == first["snapshot_digest"] == second["snapshot_digest"]
+    )
 
 
 def test_edit_writes_a_changed_snapshot(endpoint: Endpoint) -> None:

@@ -16,7 +16,9 @@ def _skill(folder: Path, text: str = "---\nname: s\n---\nbody\n") -> None:
 
 
 def _scan(root: Path, max_skills: int = 200, max_file_bytes: int = 1 << 20):  # type: ignore[no-untyped-def]
-    scan = scan_root(SkillRoot("claude_code", root, "user"), max_skills=max_skills, max_file_bytes=max_file_bytes)
+    scan = scan_root(
+        SkillRoot("claude_code", root, "user"), max_skills=max_skills, max_file_bytes=max_file_bytes
+    )
     assert scan is not None
     return scan
 
