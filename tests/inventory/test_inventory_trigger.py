@@ -292,6 +292,7 @@ def test_beacon_run_writes_a_heartbeat_at_start(endpoint: Endpoint) -> None:
     from collector_harness import start_collector
 
     env = {k: v for k, v in endpoint.env.items() if k != "PYTHONPATH"}
+    env["BEACON_INVENTORY_INTERVAL"] = "21600"  # the harness turns the schedule off by default
     running = start_collector(endpoint.logs, env=env)
     try:
         events = _wait_for(endpoint.log_file)
