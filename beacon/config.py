@@ -20,10 +20,14 @@ from beacon.logfiles.names import (
     DEFAULT_LOG_DIR,
     DEFAULT_STATE_DIR,
     LOG_DIR_ENV,
+    ROTATE_ARCHIVES,
+    ROTATE_BYTES,
     STATE_DIR_ENV,
     SYSTEM_LOG_DIR,
     SYSTEM_STATE_DIR,
 )
+from beacon.pipeline.sizecap import MAX_EVENT_BYTES
+from beacon.pipeline.truncate import FIELD_BYTES, NESTED_FIELD_BYTES
 
 __all__ = [
     "DEFAULT_LOG_DIR",
@@ -97,8 +101,8 @@ class WriterConfig:
         choices=("user", "system"),
     )
     group: str = _key("", "Group owning the log files in system mode (empty: unchanged).")
-    rotate_bytes: int = _key(10 * 1024 * 1024, "Rotate a file before it would exceed this size.")
-    rotate_archives: int = _key(5, "Numbered archives kept (`.1` … `.N`).")
+    rotate_bytes: int = _key(ROTATE_BYTES, "Rotate a file before it would exceed this size.")
+    rotate_archives: int = _key(ROTATE_ARCHIVES, "Numbered archives kept (`.1` … `.N`).")
     fsync: str = _key(
         "interval",
         "When to fsync: `always` (every batch), `interval`, `never`.",
@@ -131,10 +135,14 @@ class RedactionConfig:
 class LimitsConfig:
     """`[limits]`: field truncation and the event size cap."""
 
-    field_bytes: int = _key(4096, "Limit for prompt, command, message and other top-level text.")
-    nested_field_bytes: int = _key(2048, "Limit for strings inside `mcp`, `gen_ai` and `raw`.")
+    field_bytes: int = _key(
+        FIELD_BYTES, "Limit for prompt, command, message and other top-level text."
+    )
+    nested_field_bytes: int = _key(
+        NESTED_FIELD_BYTES, "Limit for strings inside `mcp`, `gen_ai` and `raw`."
+    )
     max_event_bytes: int = _key(
-        65536, "Event size cap; larger events are degraded step by step, never dropped."
+        MAX_EVENT_BYTES, "Event size cap; larger events are degraded step by step, never dropped."
     )
 
 

@@ -15,6 +15,7 @@ import stat
 from contextlib import contextmanager, suppress
 
 from beacon.errors import StorageError
+from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
@@ -110,8 +111,8 @@ class JsonlFile:
         self,
         path: StrPath,
         *,
-        rotate_bytes: int = 10 * 1024 * 1024,
-        archives: int = 5,
+        rotate_bytes: int = ROTATE_BYTES,
+        archives: int = ROTATE_ARCHIVES,
         modes: FileModes | None = None,
     ) -> None:
         self.path = path
