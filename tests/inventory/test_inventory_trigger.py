@@ -300,3 +300,9 @@ def test_beacon_run_writes_a_heartbeat_at_start(endpoint: Endpoint) -> None:
         assert running.stop() == 0
     heartbeat = next(e for e in events if e["event"]["action"] == "inventory.heartbeat")  # type: ignore[index]
     assert heartbeat["raw"]["inventory"]["trigger"] == "schedule"  # type: ignore[index]
+
+
+def test_hook_defaults_match_the_config_defaults() -> None:
+    """The hook path's fallbacks (before any run recorded its own) are the config's."""
+    defaults = InventoryConfig()
+    assert (defaults.ttl, defaults.backoff) == (trigger.DEFAULT_TTL, trigger.DEFAULT_BACKOFF)
