@@ -5,7 +5,7 @@ inventory run takes.
    for a `PreToolUse` payload, a `SessionStart` the TTL holds back, and a `SessionStart`
    that starts a detached run (a fresh state directory each time; the runs it starts are
    waited for, untimed, before the next invocation). With `--baseline-src DIR` (the package
-   without the trigger: `git archive d37d084 beacon | tar -x -C DIR`), the same
+   without the trigger: `git archive main beacon | tar -x -C DIR` before the merge), the same
    invocations of that code run interleaved as the baseline.
 2. `beacon inventory --write-event` on the realistic test home and on a home with 600 MCP
    servers, against `beacon --version` (interpreter and CLI start) as the baseline; with the
@@ -82,7 +82,7 @@ def hook_costs(runs: int, baseline: Path | None, tmp: Path) -> list[tuple[str, l
     variants = [("after", {**base_env, "PYTHONPATH": str(REPO)})]
     if baseline is not None:
         variants.insert(0, ("before", {**base_env, "PYTHONPATH": str(baseline)}))
-    cmd = [str(PYTHON), "-m", "beacon.hooks_cli", "--platform", "claude", "--collector", url]
+    cmd = [str(PYTHON), "-m", "beacon.hooks.cli", "--platform", "claude", "--collector", url]
     held = tmp / "state-held"  # a state whose TTL is active: SessionStart is skipped
     held.mkdir()
     (held / "inventory.state").write_text(f"last_emitted_at={time.time():.3f}\nttl_seconds=86400\n")
@@ -118,7 +118,7 @@ def trigger_costs(tmp: Path) -> list[tuple[str, float]]:
     held.mkdir()
     (held / "inventory.state").write_text(f"last_emitted_at={time.time():.3f}\nttl_seconds=86400\n")
     env = {"HOME": str(tmp), "BEACON_STATE_DIR": str(held)}
-    code = "import beacon.hooks_cli\nfrom beacon.inventory.trigger import maybe_trigger"
+    code = "import beacon.hooks.cli\nfrom beacon.inventory.trigger import maybe_trigger"
     imports = subprocess.run(
         [str(PYTHON), "-X", "importtime", "-c", code],
         capture_output=True,
@@ -211,7 +211,7 @@ def main() -> None:
             print(f"| {name} | {_stats(samples)} |")
         print("\n| in process | microseconds |\n|---|---|")
         for name, micros in trigger_costs(tmp):
-            print(f"| {name} | {micros:.0f} µs |")
+            print(f"| {name} | {micros:.1f} µs |")
         print("\n| inventory run | median | p95 | snapshot |\n|---|---|---|---|")
         for name, samples, note in inventory_costs(args.inventory_runs, tmp):
             print(f"| {name} | {_stats(samples)} | {note} |")
