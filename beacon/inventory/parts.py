@@ -5,7 +5,8 @@ Every snapshot event carries `raw.inventory.part` (1-based) and `parts`, the sam
 `snapshot_digest`, the totals in `counts`, and a slice of each list; `user_scope` is in
 part 1. Parts are filled in order (runtimes, skill roots, configs, MCP servers, skills)
 until the next record would pass the budget: the cap less what enrichment adds, measured
-on the real enrichment of a probe event, less a margin.
+on the real enrichment of a probe event, less a margin. A single record larger than the
+budget (only possible with a cap near the 4 KiB minimum) gets a part of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from beacon.schema.event import Event, new_event
 HARNESS = "endpoint"
 SOURCE = "inventory"
 MARGIN = 2048
+"""Room left for what redaction may add (at most a sixteenth of a small cap)."""
 LIST_ORDER = ("runtimes", "skill_roots", "configs", "mcp_servers", "skills")
 
 
@@ -89,7 +91,8 @@ def snapshot_events(
     inventory: Inventory, meta: Mapping[str, Any], config: BeaconConfig
 ) -> list[Event]:
     """`inventory.snapshot` parts holding every record, each under the size cap."""
-    budget = config.limits.max_event_bytes - enrichment_bytes(config) - MARGIN
+    cap = config.limits.max_event_bytes
+    budget = cap - enrichment_bytes(config) - min(MARGIN, cap // 16)
     while True:
         events = _split(inventory, meta, budget)
         if all(_size(e) <= budget for e in events) or budget < 4096:

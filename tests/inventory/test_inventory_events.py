@@ -233,3 +233,16 @@ def test_unwritable_log_dir_is_an_error_not_a_crash(endpoint: Endpoint) -> None:
     assert result.returncode != 0
     assert "beacon: error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_small_size_cap_still_keeps_every_server(empty_endpoint: Endpoint) -> None:
+    """With `limits.max_event_bytes = 8192`, parts get smaller and more numerous; none lost."""
+    _many_servers(empty_endpoint, 40)
+    config = empty_endpoint.root / "beacon.toml"
+    config.write_text("[limits]\nmax_event_bytes = 8192\n")
+    empty_endpoint.write_event("--config", str(config))
+    lines = empty_endpoint.log_file.read_bytes().splitlines()
+    assert all(len(line) <= 8192 for line in lines)
+    events = [json.loads(line) for line in lines]
+    assert not [e for e in events if e.get("field_truncated")]
+    assert len(_snapshot_lists(events, "mcp_servers")) == 40
