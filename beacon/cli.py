@@ -18,6 +18,7 @@ from beacon.errors import BeaconError
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon import collector_cli
+    from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
     from shippers import cli as shippers_cli
 
@@ -27,7 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"beacon {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in (collector_cli.register, forwarding_cli.register, shippers_cli.register):
+    for register in (
+        collector_cli.register,
+        forwarding_cli.register,
+        shippers_cli.register,
+        endpoint_cli.register,
+    ):
         register(subparsers)
     return parser
 

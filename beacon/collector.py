@@ -181,11 +181,13 @@ class Collector:
     # ------------------------------------------------------------------ health and metrics
 
     def health(self) -> tuple[bool, dict[str, object]]:
-        """`/healthz`: ok while accepting; the listen addresses and uptime."""
+        """`/healthz`: ok while accepting; the listen addresses, uptime and the log directory
+        (endpoint status uses it to tell which runtime.jsonl the events reach)."""
         detail: dict[str, object] = {
             "status": "ok" if self.accepting else "stopping",
             "uptime_seconds": round(time.monotonic() - self.started_at, 3),
             **{name: str(addr) for name, addr in self.addresses.items()},
+            "log_dir": str(self.config.writer.log_path.absolute()),
         }
         return self.accepting, detail
 

@@ -27,3 +27,8 @@ class UsageError(BeaconError):
 
 class StorageError(BeaconError):
     """A log or state path cannot be created, locked or written."""
+
+
+class EndpointError(BeaconError):
+    """Endpoint setup failed (a service would not start, a file could not be restored);
+    the message says what was rolled back and what is left to do."""

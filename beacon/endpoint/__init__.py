@@ -1,0 +1,29 @@
+"""Endpoint setup: configure agents and a collector service, and check on them.
+
+`install` and `uninstall` are transactional and recorded in a manifest; `gather`
+(status), `doctor`, `discover` and `send_test_event` read the endpoint and report. The
+CLI (`beacon endpoint …`, `beacon status`) is in `beacon.endpoint.cli`.
+"""
+
+from beacon.endpoint.discover import discover
+from beacon.endpoint.doctor import doctor
+from beacon.endpoint.install import InstallRequest, install
+from beacon.endpoint.layout import Layout
+from beacon.endpoint.settings import EndpointSettings
+from beacon.endpoint.status import gather, runtime_log_source, status_report
+from beacon.endpoint.testevent import send_test_event
+from beacon.endpoint.uninstall import uninstall
+
+__all__ = [
+    "EndpointSettings",
+    "InstallRequest",
+    "Layout",
+    "discover",
+    "doctor",
+    "gather",
+    "install",
+    "runtime_log_source",
+    "send_test_event",
+    "status_report",
+    "uninstall",
+]
