@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from beacon import collector_cli
     from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.inventory import cli as inventory_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         collector_cli.register,
         forwarding_cli.register,
         shippers_cli.register,
+        inventory_cli.register,
         endpoint_cli.register,
     ):
         register(subparsers)

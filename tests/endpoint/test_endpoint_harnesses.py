@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-import json5
+import pyjson5
 import pytest
 
 from beacon.endpoint.harnesses import HARNESSES, detected, resolve
@@ -85,7 +85,9 @@ def test_content_metadata_turns_prompt_capture_off(
     assert codex["otel"]["log_user_prompt"] is False
     gemini = json.loads(HARNESSES["gemini"].configure(edit_of("gemini", layout, meta), None, meta))
     assert gemini["telemetry"]["logPrompts"] is False
-    vscode = json5.loads(HARNESSES["vscode"].configure(edit_of("vscode", layout, meta), None, meta))
+    vscode = pyjson5.decode(
+        HARNESSES["vscode"].configure(edit_of("vscode", layout, meta), None, meta).decode()
+    )
     assert vscode["github.copilot.chat.otel.captureContent"] is False
     assert (
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -133,12 +135,12 @@ def test_vscode_block_is_inserted_and_cut_exactly(
     vscode = HARNESSES["vscode"]
     edit = edit_of("vscode", layout, settings)
     fresh = vscode.configure(edit, None, settings)
-    assert json5.loads(fresh)["github.copilot.chat.otel.exporterType"] == "otlp-http"
+    assert pyjson5.decode(fresh.decode())["github.copilot.chat.otel.exporterType"] == "otlp-http"
     assert vscode.revert(edit, fresh, None, settings) is None
     original = b'\xef\xbb\xbf// hi\n/* c */ {\n\t"a": [1,\n\t\t2],  // keep\n}\n'
     written = vscode.configure(edit, original, settings)
     assert written.startswith(b"\xef\xbb\xbf// hi\n/* c */ {\n\t// >>> beacon endpoint install")
-    assert json5.loads(written.decode("utf-8-sig"))["a"] == [1, 2]
+    assert pyjson5.decode(written.decode("utf-8-sig"))["a"] == [1, 2]
     assert vscode.configure(edit, written, settings) == written
     assert vscode.revert(edit, written, original, settings) == original
 

@@ -142,9 +142,9 @@ def test_install_writes_each_agents_keys_and_keeps_user_content(
     assert vscode.startswith("// my VS Code settings\n{")
     assert '"editor.fontSize": 14, // big' in vscode and "/* a block comment */" in vscode
     assert f'"github.copilot.chat.otel.otlpEndpoint": "{settings.http_endpoint}",' in vscode
-    import json5
+    import pyjson5
 
-    assert json5.loads(vscode)["github.copilot.chat.otel.enabled"] is True
+    assert pyjson5.decode(vscode)["github.copilot.chat.otel.enabled"] is True
 
     for path in files.values():
         assert path.stat().st_mode & 0o777 == 0o600, path

@@ -1,7 +1,7 @@
 """VS Code Copilot Chat: `github.copilot.chat.otel.*` in the user's `settings.json`.
 
 VS Code settings are JSON with comments and trailing commas (JSONC). Beacon reads them
-with a JSON5 parser and never re-serializes the user's file: it inserts its keys as one
+with a JSON5 parser (pyjson5) and never re-serializes the user's file: it inserts its keys as one
 marked block right after the opening brace, and uninstall cuts exactly that block out,
 so every comment and the user's formatting survive. A key the user already set to
 another value stops the install with a clear message (two definitions would leave it to
@@ -151,11 +151,11 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     """The settings object of a JSONC text ({} when empty)."""
     if not text.strip():
         return {}
-    import json5
+    import pyjson5
 
     try:
-        doc = json5.loads(text)
-    except ValueError as exc:
+        doc = pyjson5.decode(text)
+    except (pyjson5.Json5Exception, ValueError) as exc:
         raise ConfigError(
             f"{path}: not valid JSON with comments ({exc}); nothing was changed"
         ) from None
