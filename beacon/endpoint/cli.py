@@ -138,6 +138,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_mode(test_event)
     test_event.set_defaults(func=handle_test_event)
 
+    from beacon.inventory import cli as inventory_cli  # argparse only
+
+    inventory = sub.add_parser(
+        "inventory", help="same as `beacon inventory`", description=inventory_cli.HELP
+    )
+    inventory_cli.add_arguments(inventory)
+
     alias = subparsers.add_parser("status", help="shortcut for `beacon endpoint status`")
     _add_status_flags(alias)
 
