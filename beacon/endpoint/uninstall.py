@@ -27,6 +27,8 @@ from beacon.endpoint.transaction import read_bytes, sha256, write_atomic
 from beacon.errors import BeaconError
 
 LOG_STEMS = ("runtime.jsonl", "inventory_state.jsonl")
+# Beacon's own files in a state directory install did not create (inventory TTL state).
+STATE_FILES = ("inventory.state", "inventory.lock")
 
 
 @dataclass
@@ -125,11 +127,27 @@ def uninstall(
                 record.backup.unlink()
     with contextlib.suppress(FileNotFoundError):
         layout.manifest_path.unlink()
+    _clear_state(layout, manifest)
     for directory in reversed(manifest.created_dirs):
         with contextlib.suppress(OSError):
             directory.rmdir()  # only when empty: anything else in it is not ours
     result.lines.append("Beacon endpoint setup removed.")
     return result
+
+
+def _clear_state(layout: Layout, manifest: Manifest) -> None:
+    """Remove Beacon's state: all of a state directory install created (nothing else
+    writes there), else only Beacon's known files."""
+    state = layout.state_dir
+    if state in manifest.created_dirs and state.is_dir() and not state.is_symlink():
+        for path in state.iterdir():
+            with contextlib.suppress(OSError):
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        return
+    for name in (*STATE_FILES, "backups"):
+        path = state / name
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
 
 
 def _restore(record: FileRecord, manifest: Manifest) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, free_ports, tree
+from endpoint_harness import REPO, free_ports, tree
 
 from beacon.endpoint import cli as endpoint_cli
 

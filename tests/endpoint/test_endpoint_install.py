@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ProcessControl, RecordingControl, no_serve, tree
+from endpoint_harness import ProcessControl, RecordingControl, no_serve, tree
 
 from beacon.endpoint.harnesses import resolve
 from beacon.endpoint.install import InstallRequest, install

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ProcessControl, RecordingControl, free_ports
+from endpoint_harness import ProcessControl, RecordingControl, free_ports
 
 from beacon.endpoint.doctor import doctor
 from beacon.endpoint.doctor import render_text as doctor_text
