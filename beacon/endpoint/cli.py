@@ -48,7 +48,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"comma list of {HARNESS_NAMES} or all (default: every detected agent)",
     )
     install.add_argument(
-        "--hooks", action="store_true", default=None, help="also install beacon-hooks hooks"
+        "--hooks",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also install beacon-hooks hooks (--no-hooks takes them out again)",
     )
     install.add_argument(
         "--service",
@@ -68,13 +71,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     install.add_argument("--otlp-http-port", type=int, metavar="N", help="default 4318")
     install.add_argument(
         "--include-codex-spans",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
         help="also export and keep Codex CLI spans",
     )
     install.add_argument(
         "--include-runtime-metrics",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
         help="keep process/runtime metrics in the collector",
     )
