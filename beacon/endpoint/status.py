@@ -72,7 +72,7 @@ def gather(
     manifest, manifest_error = None, None
     try:
         manifest = load_manifest(layout.manifest_path)
-    except (ConfigError, OSError) as exc:
+    except (BeaconError, OSError) as exc:  # corrupt, or not readable by this user
         manifest_error = str(exc)
     if manifest is not None:
         settings = manifest.settings
@@ -138,11 +138,10 @@ def runtime_log_source(
     other = layout.other_mode()
     try:
         other_manifest = load_manifest(other.manifest_path)
-    except (ConfigError, OSError):
+    except (BeaconError, OSError):  # e.g. /var/lib/beacon-agent is root's alone
         other_manifest = None
-    if other_manifest is not None and same_dir(
-        other_manifest.settings.log_dir, Path(health.log_dir)
-    ):
+    other_log = other_manifest.settings.log_dir if other_manifest else other.default_log_dir
+    if same_dir(other_log, Path(health.log_dir)):
         who = f"a {other.mode}-mode collector"
         if other.system:
             fix = (

@@ -173,6 +173,13 @@ def test_uninstall_leaves_the_home_byte_identical(
     before = tree(layout.home)
     install(request(settings, start=False), layout, service=service)
     assert tree(layout.home) != before
+    for name in (
+        "runtime.jsonl.1",
+        "runtime.jsonl.5",
+        "runtime.jsonl.lock",
+        "inventory_state.jsonl",
+    ):
+        (settings.log_dir / name).write_text("{}\n")  # rotated archives hold prompts too
     result = uninstall(layout, service=service)
     assert result.problems == []
     assert tree(layout.home) == before

@@ -195,3 +195,22 @@ def test_runtime_log_source_warns_when_the_system_collector_serves_the_ports(
     assert reverse["effective_log_path"] == str(user.default_log_dir / "runtime.jsonl")
     assert "a user-mode collector" in reverse["warning"]
     assert "beacon endpoint uninstall" in reverse["warning"]
+
+
+def test_runtime_log_source_without_a_readable_system_manifest(tmp_path: Path, home: Path) -> None:
+    """A user cannot read /var/lib/beacon-agent: a collector writing to the system log dir is
+    still named a system-mode collector; one writing elsewhere is "another collector"."""
+    from beacon.endpoint.probe import Health
+    from beacon.endpoint.status import runtime_log_source
+
+    root = tmp_path / "root"
+    user = Layout.detect(env={"HOME": str(home), "PATH": ""}, root=root, platform="linux")
+    settings = EndpointSettings(log_dir=user.default_log_dir)
+    system_logs = root / "var/log/beacon-agent"
+    seen = runtime_log_source(user, settings, Health(True, True, "ok", str(system_logs)))
+    assert "a system-mode collector" in seen["warning"]
+    assert seen["effective_log_path"] == str(system_logs / "runtime.jsonl")
+    other = runtime_log_source(user, settings, Health(True, True, "ok", str(tmp_path / "x")))
+    assert "another collector" in other["warning"]
+    same = runtime_log_source(user, settings, Health(True, True, "ok", str(user.default_log_dir)))
+    assert same["warning"] is None
