@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from beacon.config import InventoryConfig
 from beacon.inventory.files import Survey, survey
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import Runtime, files_of
 
-DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
 _VERSION = re.compile(r"\d+(?:\.\d+)+(?:[-+][0-9A-Za-z.-]+)?")
 _MAX_OUTPUT = 4096
 
@@ -55,7 +55,8 @@ def detect_runtimes(
     scope = Scope.of(home, cwd, env)
     from beacon.inventory.sources import RUNTIMES
 
-    return detect(survey(scope, list(RUNTIMES), DEFAULT_MAX_FILE_BYTES), RUNTIMES, version_timeout)
+    max_bytes = InventoryConfig().max_file_bytes
+    return detect(survey(scope, list(RUNTIMES), max_bytes), RUNTIMES, version_timeout)
 
 
 def detect(

@@ -16,7 +16,7 @@ from typing import Any
 
 from beacon.inventory.fingerprint import text_hash
 from beacon.inventory.telemetry import is_loopback_host, url_host
-from beacon.pipeline.redact import Redactor, is_secret_key
+from beacon.pipeline.redact import Redactor, is_secret_key, may_hold_secret
 
 _SECRET_PARTS = (
     "TOKEN",
@@ -208,10 +208,10 @@ def inline_secrets(
     previous = ""
     for i, arg in enumerate(args):
         flag_value = previous.startswith("-") and secret_looking(previous) and literal(arg)
-        if flag_value or (literal(arg) and redactor.redact_text(arg)[1]):
+        if flag_value or (literal(arg) and _flagged(arg, redactor)):
             found.append(f"args[{i}]")
         previous = arg
-    if url and (redactor.redact_text(url)[1] or _has_password(url)):
+    if url and (_flagged(url, redactor) or _has_password(url)):
         found.append("url")
     found += [
         str(k)
@@ -219,6 +219,13 @@ def inline_secrets(
         if k not in structural and secret_looking(str(k)) and literal(v)
     ]
     return found
+
+
+def _flagged(text: str, redactor: Redactor) -> bool:
+    """Whether the redaction rules would rewrite `text` (screened first: most args are not)."""
+    return may_hold_secret(text.encode("utf-8", "surrogatepass")) and bool(
+        redactor.redact_text(text)[1]
+    )
 
 
 def _has_password(url: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from beacon.config import BeaconConfig
 from beacon.inventory.contents import content_of
 from beacon.inventory.detect import detect
-from beacon.inventory.files import OK, PARTIAL, Survey, survey
+from beacon.inventory.files import OK, PARTIAL, survey
 from beacon.inventory.fingerprint import bounded, canonical_hash, path_hash
 from beacon.inventory.mcp import mcp_records
 from beacon.inventory.scope import Scope
@@ -114,7 +114,7 @@ def collect(
         runtimes = RUNTIMES
     settings = config.inventory
     with_contents = settings.contents if contents is None else contents
-    redactor = Redactor(config.redaction.patterns, config.redaction.allowlist, prefilter=False)
+    redactor = Redactor(config.redaction.patterns, config.redaction.allowlist)
     found = survey(scope, list(runtimes), settings.max_file_bytes)
     inventory = Inventory(now_timestamp(), user_scope(scope))
     detected = detect(found, runtimes, settings.version_timeout)
@@ -184,11 +184,3 @@ def _real(path: Path) -> str:
         return str(os.path.realpath(path))
     except (OSError, ValueError):
         return str(path)
-
-
-def collect_for(config: BeaconConfig, *, contents: bool | None = None) -> Inventory:
-    """The inventory of the current user (`$HOME`) and working directory."""
-    return collect(Scope.of(), config, contents=contents)
-
-
-__all__ = ["Inventory", "Survey", "collect", "collect_for", "user_scope"]

@@ -135,8 +135,11 @@ class Locked:
     def acquire(self) -> bool:
         """Take the lock; False when it stayed busy for `wait` seconds. OSError when the
         state directory cannot be created or the lock file opened."""
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # Windows has no flock: runs are then not serialized
+            self.held = True
+            return True
         ensure_directory(self.directory)
         self.fd = os.open(os.path.join(self.directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.wait

@@ -15,8 +15,6 @@ import os
 import sys
 import time
 
-from beacon.inventory import state
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `collections` and `typing` cost the hook a millisecond or two
     from collections.abc import Callable, Mapping
@@ -49,6 +47,8 @@ def decide(event_name: str, env: Mapping[str, str], now: float) -> tuple[str, st
         return "skip", "not a session start"
     if env.get(DISABLE_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return "skip", "disabled by environment"
+    from beacon.inventory import state  # only on session starts: every hook imports this module
+
     directory = state.state_dir(env)
     values, _ = _peek(directory)
     if values.get("on_hook") == "0":
@@ -71,6 +71,8 @@ def decide(event_name: str, env: Mapping[str, str], now: float) -> tuple[str, st
 
 def _peek(directory: str) -> tuple[dict[str, str], str | None]:
     """The state without moving a corrupt file aside (the run does that, and reports it)."""
+    from beacon.inventory import state
+
     try:
         with open(os.path.join(directory, state.STATE_FILE), encoding="utf-8") as fh:
             return state.parse(fh.read(64 * 1024)), None
@@ -79,6 +81,8 @@ def _peek(directory: str) -> tuple[dict[str, str], str | None]:
 
 
 def _spawned_at(directory: str) -> float | None:
+    from beacon.inventory import state
+
     try:
         return os.stat(os.path.join(directory, state.SPAWN_FILE)).st_mtime
     except OSError:
@@ -86,6 +90,8 @@ def _spawned_at(directory: str) -> float | None:
 
 
 def _mark_spawned(directory: str, now: float) -> None:
+    from beacon.inventory import state
+
     state.ensure_directory(directory)
     path = os.path.join(directory, state.SPAWN_FILE)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -150,6 +156,8 @@ def maybe_trigger(
         verdict, reason = decide(event_name, env, now)
         if verdict != "spawn":
             return f"skipped: {reason}"
+        from beacon.inventory import state
+
         _mark_spawned(state.state_dir(env), now)
         (spawn or spawn_detached)(command(platform, log_dir))
         return "spawned"

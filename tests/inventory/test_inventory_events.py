@@ -37,8 +37,9 @@ def _snapshot_lists(events: list[dict[str, Any]], name: str) -> list[dict[str, A
 
 def test_first_run_writes_snapshot_then_heartbeat(endpoint: Endpoint) -> None:
     """A complete snapshot and a heartbeat; both valid events of schema 1.1."""
-    done = endpoint.write_event()
-    assert "initial" in done.stdout
+    outcome = json.loads(endpoint.write_event("--json").stdout)
+    assert (outcome["status"], outcome["change_reason"]) == ("written", "initial")
+    assert (outcome["events_written"], outcome["snapshot_parts"]) == (2, 1)
     events = endpoint.events()
     assert _actions(events) == ["inventory.snapshot", "inventory.heartbeat"]
     validator = jsonschema.Draft202012Validator(json_schema())
