@@ -262,3 +262,20 @@ def test_docs_name_every_command_and_flag() -> None:
     ):
         assert f"`{check}`" in doc, check
     assert "docs/endpoint.md" in (REPO / "README.md").read_text()
+
+
+def test_public_surface_resolves_lazily() -> None:
+    """Every name in `beacon.endpoint.__all__` exists; registering the CLI imports none of
+    the library (every `beacon` command would pay for it)."""
+    code = (
+        "import sys; from beacon.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith('beacon.endpoint.')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "['beacon.endpoint.cli']"
+    import beacon.endpoint
+
+    for name in beacon.endpoint.__all__:
+        assert getattr(beacon.endpoint, name) is not None
