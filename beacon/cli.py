@@ -19,7 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon.audit import cli as audit_cli
     from beacon.collector import cli as collector_cli
+    from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.inventory import cli as inventory_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         collector_cli.register,
         forwarding_cli.register,
         shippers_cli.register,
+        inventory_cli.register,
+        endpoint_cli.register,
         audit_cli.register,
     ):
         register(subparsers)

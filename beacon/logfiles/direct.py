@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from beacon.logfiles.jsonl import FileModes, JsonlFile, ensure_directory
-from beacon.logfiles.names import STREAM_FILES
+from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES, STREAM_FILES
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
@@ -32,8 +32,8 @@ class DirectWriter:
         self,
         log_dir: StrPath,
         *,
-        rotate_bytes: int = 10 * 1024 * 1024,
-        archives: int = 5,
+        rotate_bytes: int = ROTATE_BYTES,
+        archives: int = ROTATE_ARCHIVES,
         modes: FileModes | None = None,
         fsync: bool = False,
         key: ChainKey | None = None,

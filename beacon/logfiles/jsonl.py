@@ -26,6 +26,7 @@ from beacon.logfiles.chain import (
     file_head,
     path_head,
 )
+from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
@@ -125,8 +126,8 @@ class JsonlFile:
         self,
         path: StrPath,
         *,
-        rotate_bytes: int = 10 * 1024 * 1024,
-        archives: int = 5,
+        rotate_bytes: int = ROTATE_BYTES,
+        archives: int = ROTATE_ARCHIVES,
         modes: FileModes | None = None,
         integrity: bool = True,
         key: ChainKey | None = None,
