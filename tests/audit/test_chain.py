@@ -266,3 +266,16 @@ def test_lock_file_keeps_its_mode(tmp_path: Path) -> None:
     """The lock file that now holds the head is private like the log (0600)."""
     JsonlFile(tmp_path / "runtime.jsonl").append([event_line(0)])
     assert (os.stat(tmp_path / "runtime.jsonl.lock").st_mode & 0o777) == 0o600
+
+
+def test_collector_refuses_to_start_with_an_unusable_key(tmp_path: Path) -> None:
+    """A configured key that others can read stops `beacon run` before it writes a line."""
+    from beacon.collector.service import Collector
+
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(KEY_HEX)
+    key_file.chmod(0o644)
+    config = with_log_dir(load_config(env={"BEACON_AUDIT_KEY_FILE": str(key_file)}), tmp_path)
+    with pytest.raises(ConfigError, match="readable by others"):
+        Collector(config)
+    assert not (tmp_path / "runtime.jsonl").exists()
