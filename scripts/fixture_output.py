@@ -40,6 +40,14 @@ MASKS = (
     (re.compile(rb'"duplicate_of":"[0-9a-f-]{36}"'), b'"duplicate_of":"<id>"'),
     (re.compile(rb'"created":"[^"]*"'), b'"created":"<created>"'),
     (re.compile(rb'"hostname":"[^"]*"'), b'"hostname":"<host>"'),
+    # Inventory: the run's clock and its temporary HOME and working directory (and what is
+    # derived from them).
+    (re.compile(rb'"generated_at":"[^"]*"'), b'"generated_at":"<now>"'),
+    (re.compile(rb'"(home_path|working_dir)":"[^"]*"'), rb'"\1":"<tmp>"'),
+    (
+        re.compile(rb'"(home_hash|working_dir_hash|snapshot_digest)":"sha256:[0-9a-f]{64}"'),
+        rb'"\1":"<sha256>"',
+    ),
 )
 HOOK_TIME = re.compile(rb'^\{"timestamp":"[^"]*"')
 
