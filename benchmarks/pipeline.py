@@ -6,10 +6,13 @@ a secret to redact. Each mode runs in a fresh process pinned to one core, with f
 `interval`. Events are materialised from JSON untimed, in chunks; a chunk's time ends when
 its last line is written. Modes: `baseline` (dumps + write), `unchained` (the pipeline and
 writer without the hash chain), `beacon` (with it, plain SHA-256) and `keyed` (HMAC-SHA256);
-the three writer modes alternate for `--rounds` rounds so machine load hits them alike, and
-the chain's cost is also timed directly (sealing the same lines in-process).
+`--base REV` adds `base`: the pipeline and writer of git revision REV (e.g. `main`, from
+before the chain), run from a temporary worktree. The writer modes alternate for `--rounds`
+rounds so machine load hits them alike; costs are CPU time per event (every thread of the
+child), which other load on the machine moves less than wall time. The chain's cost is
+also timed directly (the pipeline and sealing its lines, back to back in one thread).
 
-    python benchmarks/pipeline.py [--events 200000] [--rounds 3]
+    python benchmarks/pipeline.py [--events 200000] [--rounds 3] [--base main]
 """
 
 from __future__ import annotations
@@ -95,7 +98,6 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
     """One measurement in this process: `baseline` or a writer mode (pipeline + writer)."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from beacon.config import load_config, with_log_dir
-    from beacon.logfiles.chain import ChainKey
     from beacon.logfiles.writer import EventWriter
     from beacon.pipeline import build_pipeline
 
@@ -106,9 +108,15 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
         config = with_log_dir(load_config(env={}), tmp)
         config = replace(config, writer=replace(config.writer, rotate_bytes=1 << 40))
         pipeline = build_pipeline(config)
-        key = ChainKey(b"k" * 32) if mode == "keyed" else None
-        writer = EventWriter(config.writer, key=key)
-        if mode == "unchained":  # the writer as it was before the chain: same files, no seal
+        if mode in ("base", "baseline"):  # `base` runs another revision's code: its own API
+            writer = EventWriter(config.writer)
+        else:
+            from beacon.logfiles.chain import ChainKey
+
+            writer = EventWriter(
+                config.writer, key=ChainKey(b"k" * 32) if mode == "keyed" else None
+            )
+        if mode == "unchained":  # this writer without sealing: same files, no chain
             for jsonl in writer._files.values():
                 jsonl._sealer = None
         writer.start()
@@ -181,14 +189,25 @@ def in_process(count: int = 5_000, repeats: int = 7) -> dict[str, float]:
     return {name: seconds / count * 1e6 for name, seconds in best.items()}
 
 
-def _child(mode: str, events: int) -> dict[str, Any]:
+def _child(mode: str, events: int, tree: Path | None = None) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--events", str(events)],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
+        cwd=tree,
     )
     return dict(json.loads(out.stdout))
+
+
+def _worktree(rev: str, where: Path) -> Path:
+    tree = where / "base"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True
+    )
+    return tree
 
 
 def main() -> int:
@@ -196,24 +215,41 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", choices=("baseline", *WRITER_MODES))
+    parser.add_argument("--base", metavar="REV", help="also run REV's pipeline and writer")
+    parser.add_argument("--child", choices=("baseline", "base", *WRITER_MODES))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_child(args.child, args.events)))
         return 0
+    with tempfile.TemporaryDirectory() as temp:
+        tree = _worktree(args.base, Path(temp)) if args.base else None
+        try:
+            return report(args, tree)
+        finally:
+            if tree is not None:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                    check=False,
+                )
+
+
+def report(args: argparse.Namespace, tree: Path | None) -> int:
+    """Run the modes and print the table and the chain's cost."""
     sizes = [len(b) for b in templates()]
     print(
         f"events: {args.events}, template sizes {min(sizes)}-{max(sizes)} B "
         f"(mean {sum(sizes) // len(sizes)} B), 1 in 10 with a secret, one core, "
         f"{args.rounds} rounds"
     )
-    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in ("baseline", *WRITER_MODES)}
+    modes = (("base",) if tree else ()) + WRITER_MODES
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in ("baseline", *modes)}
     runs["baseline"].append(_child("baseline", args.events))
     for _ in range(args.rounds):
-        for mode in WRITER_MODES:
-            runs[mode].append(_child(mode, args.events))
+        for mode in modes:
+            runs[mode].append(_child(mode, args.events, tree if mode == "base" else None))
     labels = {
         "baseline": "baseline: orjson.dumps + write",
+        "base": f"{args.base}: pipeline + writer",
         "unchained": "pipeline + writer, no chain",
         "beacon": "pipeline + writer + chain",
         "keyed": "pipeline + writer + keyed chain",
@@ -232,18 +268,19 @@ def main() -> int:
             f"{r['bytes'] / r['events'] / wall / 1e6:>6.1f} | "
             f"{max(x['rss_mb'] for x in results):>6.1f} |"
         )
-    base = per_event["unchained"]
     print()
-    for mode in ("beacon", "keyed"):
-        rounds = [
-            (c["cpu_seconds"] / c["events"]) / (u["cpu_seconds"] / u["events"]) - 1
-            for c, u in zip(runs[mode], runs["unchained"], strict=True)
-        ]
-        print(
-            f"{mode}: chain cost {(per_event[mode] - base) * 1e6:+.2f} CPU µs/event = "
-            f"{(per_event[mode] / base - 1) * 100:+.1f} % of the unchained pipeline "
-            f"(rounds: {', '.join(f'{x * 100:+.1f} %' for x in rounds)})"
-        )
+    for reference in ("base", "unchained") if tree else ("unchained",):
+        base = per_event[reference]
+        for mode in ("beacon", "keyed"):
+            rounds = [
+                (c["cpu_seconds"] / c["events"]) / (u["cpu_seconds"] / u["events"]) - 1
+                for c, u in zip(runs[mode], runs[reference], strict=True)
+            ]
+            print(
+                f"{mode} vs {labels[reference]}: {(per_event[mode] - base) * 1e6:+.2f} CPU "
+                f"µs/event = {(per_event[mode] / base - 1) * 100:+.1f} % "
+                f"(rounds: {', '.join(f'{x * 100:+.1f} %' for x in rounds)})"
+            )
     direct = in_process()
     print(f"in one thread, best of 7: pipeline {direct['pipeline']:.2f} CPU µs/event", end="")
     for name in ("plain", "keyed"):
