@@ -299,6 +299,15 @@ def _report_lines(report: Any) -> list[str]:
         )
     if report.unchained:
         lines.append(f"  {report.unchained:,} unchained lines written before the chain began")
+    if report.name != "paths":
+        if report.record is not None:
+            keyed = ", MAC'd" if report.record.mac else ""
+            lines.append(f"  head recorded by the writers: seq {report.record.seq:,}{keyed}")
+        else:
+            lines.append(
+                "  no head record (lock file missing or unreadable): lines cut off the end "
+                "cannot be detected"
+            )
     if report.export:
         record = report.export
         lines.append(

@@ -239,8 +239,6 @@ def iter_lines(paths: Iterable[Path], *, reverse: bool = False) -> Iterator[Line
         log_file = open_file(path)
         try:
             number = sum(chunk.count(b"\n") for chunk in chunks(log_file))
-            log_file.close()
-            log_file = open_file(path)
             first = True
             for chunk in chunks_reversed(log_file):
                 parts = chunk.split(b"\n")

@@ -397,3 +397,19 @@ def test_follow_reads_new_lines_across_rotations_without_gaps_or_repeats(tmp_pat
     assert jsonl.rotations > 40  # some appends rotated twice between two looks
     assert [orjson.loads(g)["n"] for g in got] == [orjson.loads(w)["n"] for w in written]
     assert [orjson.loads(g)["k"] for g in got] == [orjson.loads(w)["k"] for w in written]
+
+
+def test_export_of_lines_from_before_the_chain_still_verifies(tmp_path: Path) -> None:
+    """A window holding only unchained (pre-chain) lines exports with a record that checks."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    old = [dict(EVENTS[n], timestamp=f"2026-11-01T00:00:0{n}.000Z") for n in range(3)]
+    (logs / "runtime.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in old))
+    JsonlFile(logs / "runtime.jsonl").append([orjson.dumps(EVENTS[5]) + b"\n"])
+    out = tmp_path / "old.jsonl.gz"
+    args = ["logs", "--log-dir", str(logs), "export", "--until", "2026-11-02", "-o", str(out)]
+    assert main(args) == 0
+    record = orjson.loads(gzip.decompress(out.read_bytes()).splitlines()[-1])["beacon_export"]
+    assert (record["lines"], record["unchained"], record["first"]) == (0, 3, None)
+    report = verify_paths([out])
+    assert report.intact and report.unchained == 3 and report.export is not None
