@@ -226,7 +226,8 @@ class Match:
 
 @dataclass
 class ScanStats:
-    """What a search read: lines and bytes scanned, lines parsed, lines that did not parse."""
+    """What a search read: lines (counted only when stats are asked for) and bytes scanned,
+    lines parsed, lines that did not parse."""
 
     lines: int = 0
     bytes: int = 0
@@ -244,13 +245,15 @@ def search_files(
 ) -> Iterator[Match]:
     """Matches in `files` (given oldest first), newest first unless told otherwise."""
     plan = _Plan(where)
+    counting = stats is not None  # counting lines is a pass over the data: only on request
     stats = stats if stats is not None else ScanStats()
     ordered = list(reversed(files)) if newest_first else list(files)
     reader: Callable[[LogFile], Iterable[bytes]] = chunks_reversed if newest_first else chunks
     for log_file in ordered:
         stats.files.append(str(log_file.path))
         for chunk in reader(log_file):
-            stats.lines += chunk.count(b"\n")
+            if counting:
+                stats.lines += chunk.count(b"\n")
             stats.bytes += len(chunk)
             lines = plan.candidates(chunk)
             if newest_first:
