@@ -21,10 +21,9 @@ from shippers._checkpoint import CheckpointStore, Pending, StreamState
 from shippers._retry import GaveUp, RetryPolicy, Shutdown
 from shippers._tailer import Chunk, StreamTailer, first_timestamp
 from shippers.config import STREAMS, ShipConfig
-from shippers.sinks import Batch, PermanentError, Sink, build_sink
+from shippers.sinks import Batch, PermanentError, Sink, build_sink, host_label
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_HOST_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 CommitHook = Callable[[StreamState, Batch], None]
 
@@ -36,7 +35,7 @@ def object_key(stream: str, host: str, file_id: str, start: int, end: int, data:
     """
     ts = first_timestamp(data) or ""
     date = ts[:10] if _DATE.match(ts) else datetime.now(UTC).strftime("%Y-%m-%d")
-    safe_host = _HOST_UNSAFE.sub("_", host) or "unknown"
+    safe_host = host_label(host)
     return f"{stream}/date={date}/{safe_host}-{file_id}-{start:012d}-{end:012d}.jsonl.gz"
 
 
