@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from beacon.forwarding.dialect import SqlDialect
 
 Stream = Literal["runtime", "inventory", "malformed"]
 """`runtime` and `inventory` are Beacon's two files; `malformed` carries lines that did not "
@@ -20,7 +23,8 @@ SYSTEM_LOG_DIR = Path("/var/log/beacon-agent")
 USER_LOG_DIR_SUFFIX = Path(".beacon/endpoint/logs")
 STREAM_FILES: dict[str, str] = {"runtime": "runtime.jsonl", "inventory": "inventory_state.jsonl"}
 
-SHIPPERS: tuple[str, ...] = ("vector", "filebeat", "datadog-agent")
+SHIPPERS: tuple[str, ...] = ("vector", "filebeat", "datadog-agent", "sql")
+"""`sql` is not a shipper but a query pack: tables and queries over the shipped objects."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class PackOptions:
     prefix: str = "beacon"
     streams: tuple[Stream, ...] = EVENT_STREAMS
     system: bool = True
+    data_root: str | None = None
+    """DuckDB only: the directory the views read; None keeps a `${BEACON_DATA_ROOT}` parameter."""
 
     def log_file(self, stream: str) -> Path:
         """The active file of `stream` in the log dir."""
@@ -79,6 +85,7 @@ class Destination:
     vector_enrich: Callable[[Stream], str] | None = None
     filebeat_outputs: tuple[FilebeatOutput, ...] = ()
     datadog_agent: bool = False
+    sql_dialect: SqlDialect | None = None
     extra_files: Callable[[PackOptions], dict[str, str]] = lambda _o: {}
     object_store: bool = False
     notes: str = ""
@@ -90,5 +97,6 @@ class Destination:
             "vector": self.vector_sink is not None,
             "filebeat": bool(self.filebeat_outputs),
             "datadog-agent": self.datadog_agent,
+            "sql": self.sql_dialect is not None,
         }
         return tuple(name for name in SHIPPERS if supported[name])
