@@ -227,3 +227,40 @@ def test_root_is_required_absolute_and_read_from_the_environment(
     monkeypatch.setenv("BEACON_DATA_ROOT", str(tmp_path / "r"))
     sink = FileSink(build({"sink": "file", "state_dir": str(tmp_path)}))
     assert sink.destination == (tmp_path / "r").as_uri()
+
+
+def _stamped(seq: int, stamp: str) -> bytes:
+    return (
+        f'{{"timestamp":"{stamp}","event":{{"id":"00000000-0000-7000-8000-{seq:012d}",'
+        f'"action":"tool.invoked"}},"seq":{seq}}}\n'
+    ).encode()
+
+
+def test_objects_never_hold_an_event_dated_after_their_partition(
+    tmp_path: Path, log_dir: Path, seqs: Seqs
+) -> None:
+    """A batch closes at midnight, so `date=` bounds every event in the object from above;
+    a late event (stamped before the batch's day) stays where the log put it."""
+    stamps = [f"2026-11-2{d}T{h:02d}:00:00.000Z" for d in (1, 2, 3) for h in (0, 8, 23)]
+    stamps.insert(4, "2026-11-21T23:59:59.000Z")  # late: written among day 22's events
+    (log_dir / "runtime.jsonl").write_bytes(
+        b"".join(_stamped(i, ts) for i, ts in enumerate(stamps))
+    )
+    root = tmp_path / "share"
+    root.mkdir()
+    cfg = _cfg(tmp_path, log_dir, root, streams=("runtime",), batch_max_bytes=1 << 20)
+    assert Shipper(cfg).run(once=True) == 0
+    found = objects(root)
+    assert sorted(k.split("/")[1] for k in found) == [
+        "date=2026-11-21",
+        "date=2026-11-22",
+        "date=2026-11-23",
+    ]
+    for key, body in found.items():
+        day = key.split("/")[1].removeprefix("date=")
+        days = [
+            line.split(b'"timestamp":"')[1][:10].decode()
+            for line in gzip.decompress(body).splitlines()
+        ]
+        assert max(days) == day, key
+    assert sorted(seqs(lines_of(root))) == list(range(len(stamps)))
