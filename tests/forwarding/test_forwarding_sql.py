@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +298,7 @@ def test_cli_generates_query_packs_and_refuses_misplaced_options(tmp_path: Path)
 def test_duckdb_smoke_test_script_reads_the_sample_events(tmp_path: Path) -> None:
     """The pack's smoke-test.sh, run with the real duckdb CLI, reads back every sample event."""
     duckdb_cli = shutil.which("duckdb") or shutil.which(
-        "duckdb", path=str(Path(os.sys.executable).parent)
+        "duckdb", path=str(Path(sys.executable).parent)
     )
     if duckdb_cli is None:
         pytest.skip("duckdb CLI not installed (pip install duckdb-cli; the test extra has it)")
