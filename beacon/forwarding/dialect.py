@@ -12,9 +12,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from beacon.forwarding.destination import EnvVar, PackOptions
-from beacon.schema.model import EVENT_FIELDS, Field
+
+if TYPE_CHECKING:  # the model loads only when a pack is rendered, not for `beacon --help`
+    from beacon.schema.model import Field
+
+
+def _event_fields() -> tuple[Field, ...]:
+    from beacon.schema import model
+
+    return model.EVENT_FIELDS
+
 
 TABLES: dict[str, str] = {"runtime": "beacon_runtime", "inventory": "beacon_inventory"}
 """The contract for every engine: one table (or view) per stream, with these names."""
@@ -60,7 +70,7 @@ class SqlDialect(ABC):
 
     def columns(self) -> list[Column]:
         """Every top-level field of schema 1.1, in schema order, with its engine type."""
-        return [Column(f.name, self.type_of(f), f.description) for f in EVENT_FIELDS]
+        return [Column(f.name, self.type_of(f), f.description) for f in _event_fields()]
 
     def type_of(self, field: Field) -> str:
         """The engine type of one schema field (recursing into objects and arrays)."""
@@ -70,7 +80,10 @@ class SqlDialect(ABC):
             return self.struct([(self.member(c.name), self.type_of(c)) for c in field.children])
         if field.type == "array":
             items = field.items
-            inner = self.type_of(items) if isinstance(items, Field) else self.scalar(items or "")
+            if items is None or isinstance(items, str):
+                inner = self.scalar(items or "")
+            else:
+                inner = self.type_of(items)
             return self.array(inner)
         return self.scalar(field.type)
 
@@ -124,7 +137,7 @@ class SqlDialect(ABC):
 
         A member of a column this dialect keeps as JSON is read with `json_text` instead.
         """
-        top = next((f for f in EVENT_FIELDS if f.name == path[0]), None)
+        top = next((f for f in _event_fields() if f.name == path[0]), None)
         if len(path) > 1 and top is not None and self.type_of(top) == self.open_object_type:
             json_path = "$" + "".join(f'."{p}"' if "." in p else f".{p}" for p in path[1:])
             return self.json_text(self.ident(path[0]), json_path)

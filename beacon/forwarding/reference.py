@@ -1,12 +1,11 @@
 """The checked-in `vector-configs/` tree: every shipper config with default settings.
 
-`python -m beacon.forwarding.reference [DIR]` rewrites it; a test regenerates it in memory
+`python scripts/regenerate.py forwarding` rewrites it; a test regenerates it in memory
 and fails on any drift, so the tree always matches what `beacon forward generate` writes.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from beacon.forwarding.destination import PackOptions
@@ -50,7 +49,7 @@ def reference_files() -> dict[str, str]:
         "Every config `beacon forward generate` produces, with default settings: system-mode\n"
         "logs in `/var/log/beacon-agent/`, prefix `beacon`, both streams; for the query packs\n"
         "under `sql/`, every storage name left as a `${...}` parameter. Do not edit: run\n"
-        "`python -m beacon.forwarding.reference` to regenerate; a test fails on any drift.\n"
+        "`python scripts/regenerate.py forwarding` to regenerate; a test fails on any drift.\n"
         "Each file names its reproducing `beacon forward generate` command in its header.\n"
         "Full packs (README, destination-side setup, sample events, smoke test) come from\n"
         "`beacon forward generate`; see [docs/forwarding.md](../docs/forwarding.md).\n\n"
@@ -65,7 +64,3 @@ def write_reference(root: Path) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_reference(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("vector-configs"))

@@ -19,12 +19,12 @@ from sqlglot.dialects.bigquery import BigQuery
 from sqlglot.parsers.bigquery import BigQueryParser
 
 from beacon.errors import UsageError
-from beacon.forwarding import dialect as dialect_module
 from beacon.forwarding.destination import PackOptions
 from beacon.forwarding.destinations import DESTINATIONS
 from beacon.forwarding.pack import build_pack, write_pack
 from beacon.forwarding.queries import STARTER_QUERIES
 from beacon.forwarding.renderers.sql import named_queries, statements, substitute
+from beacon.schema import model as schema_model
 from beacon.schema.model import EVENT_FIELDS, Field
 
 SQL_DESTS = ["athena", "bigquery", "duckdb"]
@@ -170,7 +170,7 @@ def test_types_are_generated_from_the_schema_model(monkeypatch: pytest.MonkeyPat
         "Sandbox the agent ran in.",
         children=(Field("profile", "string", "Profile."), Field("level", "integer", "Level.")),
     )
-    monkeypatch.setattr(dialect_module, "EVENT_FIELDS", (*EVENT_FIELDS, extra))
+    monkeypatch.setattr(schema_model, "EVENT_FIELDS", (*EVENT_FIELDS, extra))
     text = {d: build_pack(d, None, PackOptions()).files["tables.sql"] for d in SQL_DESTS}
     assert re.search(r"`sandbox` +struct<profile:string,level:bigint>  -- Sandbox", text["athena"])
     assert re.search(r"sandbox +STRUCT<profile STRING, level INT64>  -- Sandbox", text["bigquery"])

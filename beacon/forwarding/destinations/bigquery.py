@@ -8,6 +8,8 @@ that would scan every day.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from beacon.forwarding.destination import Destination, EnvVar, PackOptions
 from beacon.forwarding.destinations.gcs import BUCKET
 from beacon.forwarding.dialect import (
@@ -18,7 +20,9 @@ from beacon.forwarding.dialect import (
     TABLES,
     SqlDialect,
 )
-from beacon.schema.model import Field
+
+if TYPE_CHECKING:
+    from beacon.schema.model import Field
 
 PREFIX = EnvVar(
     "BEACON_GCS_PREFIX", "Object prefix the shipper writes under (`beacon ship`: `beacon`)."
