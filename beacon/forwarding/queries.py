@@ -369,3 +369,11 @@ STARTER_QUERIES: tuple[StarterQuery, ...] = (
         _inventory_heartbeats,
     ),
 )
+
+
+def queries_markdown() -> str:
+    """The starter queries as a Markdown table; `docs/fleet.md` embeds exactly this text."""
+    rows = "".join(
+        f"| `{q.name}` | `{'`, `'.join(q.streams)}` | {q.summary} |\n" for q in STARTER_QUERIES
+    )
+    return "| query | stream | what it answers |\n|---|---|---|\n" + rows

@@ -320,3 +320,19 @@ def test_duckdb_smoke_test_script_reads_the_sample_events(tmp_path: Path) -> Non
 def test_destinations_register_the_sql_engines() -> None:
     """The three engines are destinations with a dialect, listed after the forwarders."""
     assert [n for n, d in DESTINATIONS.items() if d.sql_dialect is not None] == SQL_DESTS
+
+
+def test_docs_fleet_lists_every_query_engine_and_parameter() -> None:
+    """docs/fleet.md embeds the current query table, a section per engine and every
+    parameter the packs read; the README links it."""
+    from beacon.forwarding.queries import queries_markdown
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs/fleet.md").read_text()
+    assert queries_markdown() in doc
+    for heading in ("## DuckDB", "## Amazon Athena", "## Google BigQuery"):
+        assert heading in doc
+    for dest in SQL_DESTS:
+        for var in DESTINATIONS[dest].env:
+            assert f"`{var.name}`" in doc or var.name in doc, var.name
+    assert "docs/fleet.md" in (root / "README.md").read_text()
