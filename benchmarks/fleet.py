@@ -2,7 +2,8 @@
 
 Generates a fleet (default 1,000,000 runtime events over six hosts and eight days, the
 generator of the end-to-end test), ships it with `beacon ship --sink file`, creates the
-DuckDB pack's views and times two questions, each over the same window of six days:
+DuckDB pack's views and times two questions over a six-day window, and the first over one
+day (partition pruning reads three days of objects instead of eight):
 
 - text filter: events whose command line contains `terraform`;
 - group-by: events per host and action.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +42,35 @@ from beacon.forwarding.destination import PackOptions  # noqa: E402
 from beacon.forwarding.pack import build_pack  # noqa: E402
 from beacon.forwarding.renderers.sql import statements  # noqa: E402
 
-LO, HI = fleetlog.WINDOW
+BASELINE = "python (gzip + orjson)"
+DUCKDB = f"duckdb {duckdb.__version__} (python package)"
+CLI = shutil.which("duckdb") or shutil.which("duckdb", path=str(Path(sys.executable).parent))
+
 NEEDLE = "terraform"
-DUCK_WINDOW = (
-    f"date BETWEEN DATE '{LO}' - INTERVAL 1 DAY AND DATE '{HI}' + INTERVAL 1 DAY "
-    f"AND substr(\"timestamp\", 1, 10) BETWEEN '{LO}' AND '{HI}'"
-)
-QUERIES = {
-    "text filter": (
-        f"SELECT count(*) FROM beacon_runtime WHERE {DUCK_WINDOW} "
-        f"AND contains(command.command, '{NEEDLE}')"
-    ),
-    "group-by": (
+CASES = [  # (question, first day, last day)
+    ("text filter", *fleetlog.WINDOW),
+    ("group-by", *fleetlog.WINDOW),
+    ("text filter", "2026-11-23", "2026-11-23"),
+]
+
+
+def _window(lo: str, hi: str) -> str:
+    return (
+        f"date BETWEEN DATE '{lo}' - INTERVAL 1 DAY AND DATE '{hi}' + INTERVAL 1 DAY "
+        f"AND substr(\"timestamp\", 1, 10) BETWEEN '{lo}' AND '{hi}'"
+    )
+
+
+def _sql(question: str, lo: str, hi: str) -> str:
+    if question == "text filter":
+        return (
+            f"SELECT count(*) FROM beacon_runtime WHERE {_window(lo, hi)} "
+            f"AND contains(command.command, '{NEEDLE}')"
+        )
+    return (
         "SELECT endpoint.hostname, event.action, count(*) FROM beacon_runtime "
-        f"WHERE {DUCK_WINDOW} GROUP BY 1, 2"
-    ),
-}
+        f"WHERE {_window(lo, hi)} GROUP BY 1, 2"
+    )
 
 
 def ship(logs: list[Path], root: Path, work: Path) -> None:
@@ -70,20 +86,29 @@ def ship(logs: list[Path], root: Path, work: Path) -> None:
         )  # fmt: skip
 
 
-def python_scan(root: Path, question: str) -> Any:
-    """The baseline: gunzip every object in the window's partitions, parse each line."""
+def partitions(root: Path, lo: str, hi: str) -> list[Path]:
+    """The objects of the window's partitions and one day each side, as the SQL reads them."""
+    first = (date.fromisoformat(lo) - timedelta(days=1)).isoformat()
+    last = (date.fromisoformat(hi) + timedelta(days=1)).isoformat()
+    return [
+        path
+        for path in sorted(root.glob("runtime/date=*/*.jsonl.gz"))
+        if first <= path.parent.name.removeprefix("date=") <= last
+    ]
+
+
+def python_scan(root: Path, question: str, lo: str, hi: str) -> Any:
+    """The baseline: gunzip every object of those partitions and parse each line."""
     hits = 0
     groups: Counter[tuple[Any, Any]] = Counter()
-    for path in sorted(root.glob("runtime/date=*/*.jsonl.gz")):
-        if not _slack(path.parent.name):
-            continue
+    for path in partitions(root, lo, hi):
         for line in gzip.decompress(path.read_bytes()).splitlines():
             try:
                 e = orjson.loads(line)
             except orjson.JSONDecodeError:
                 continue
             ts = e.get("timestamp")
-            if not isinstance(ts, str) or not LO <= ts[:10] <= HI:
+            if not isinstance(ts, str) or not lo <= ts[:10] <= hi:
                 continue
             if question == "text filter":
                 command = (e.get("command") or {}).get("command")
@@ -93,19 +118,27 @@ def python_scan(root: Path, question: str) -> Any:
     return hits if question == "text filter" else sorted(groups.items(), key=repr)
 
 
-def _slack(partition: str) -> bool:
-    """The window's partitions and one day each side, as the SQL reads them."""
-    day = partition.removeprefix("date=")
-    i = fleetlog.DAYS.index(day) if day in fleetlog.DAYS else -10
-    return fleetlog.DAYS.index(LO) - 1 <= i <= fleetlog.DAYS.index(HI) + 1
-
-
-def duck(con: Any, question: str) -> Any:
+def duck(con: Any, question: str, lo: str, hi: str) -> Any:
     """DuckDB over the pack's views."""
-    rows = con.sql(QUERIES[question]).fetchall()
+    rows = con.sql(_sql(question, lo, hi)).fetchall()
     if question == "text filter":
         return rows[0][0]
     return sorted((((h, a), n) for h, a, n in rows), key=repr)
+
+
+def duck_cli(tables: Path, question: str, lo: str, hi: str) -> Any:
+    """The same query through the `duckdb` CLI (a fresh process: views, then the query)."""
+    assert CLI is not None
+    out = subprocess.run(
+        [CLI, "-noheader", "-csv", "-c", f".read {tables}", "-c", _sql(question, lo, hi)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [line.rsplit(",", 1) for line in out.splitlines()]
+    if question == "text filter":
+        return int(rows[0][0])
+    return sorted(((tuple(k.split(",", 1)), int(n)) for k, n in rows), key=repr)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -139,27 +172,45 @@ def main() -> None:
         pack = build_pack("duckdb", None, PackOptions(data_root=str(root)))
         for statement in statements(pack.files["tables.sql"]):
             con.execute(statement)
-        (scanned,) = con.sql(f"SELECT count(*) FROM beacon_runtime WHERE {DUCK_WINDOW}").fetchall()[
-            0
-        ]
-        results: dict[tuple[str, str], list[float]] = {}
+        tables = work / "tables.sql"
+        tables.write_text(pack.files["tables.sql"])
+        cli_name = ""
+        if CLI is not None:
+            version = subprocess.run([CLI, "-version"], capture_output=True, text=True).stdout
+            cli_name = f"duckdb {version.split()[0]} (CLI, new process)"
+        scanned = {
+            (lo, hi): sum(
+                len(gzip.decompress(p.read_bytes()).splitlines()) for p in partitions(root, lo, hi)
+            )
+            for _, lo, hi in CASES
+        }
+        results: dict[tuple[str, str, str, str], list[float]] = {}
         for _ in range(args.rounds):
-            for question in QUERIES:
-                base_s, base = timed(lambda q=question: python_scan(root, q))
-                duck_s, got = timed(lambda q=question: duck(con, q))
+            for question, lo, hi in CASES:
+                base_s, base = timed(lambda q=question, a=lo, b=hi: python_scan(root, q, a, b))
+                duck_s, got = timed(lambda q=question, a=lo, b=hi: duck(con, q, a, b))
                 assert got == base, f"{question}: DuckDB and the Python scan disagree"
-                results.setdefault((question, "python (gzip + orjson)"), []).append(base_s)
-                results.setdefault((question, "duckdb (pack views)"), []).append(duck_s)
-    print(f"\nevents in the window: {scanned:,}\n")
-    print("| question | engine | median s | events/s | vs baseline |")
-    print("|---|---|---:|---:|---:|")
-    for question in QUERIES:
-        base = statistics.median(results[(question, "python (gzip + orjson)")])
-        for engine in ("python (gzip + orjson)", "duckdb (pack views)"):
-            median = statistics.median(results[(question, engine)])
+                results.setdefault((question, lo, hi, BASELINE), []).append(base_s)
+                results.setdefault((question, lo, hi, DUCKDB), []).append(duck_s)
+                if cli_name:
+                    cli_s, got = timed(lambda q=question, a=lo, b=hi: duck_cli(tables, q, a, b))
+                    assert got == base, f"{question}: the DuckDB CLI and the Python scan disagree"
+                    results.setdefault((question, lo, hi, cli_name), []).append(cli_s)
+        load = os.getloadavg()[0]
+    print(
+        f"\nrounds: {args.rounds} (medians); events/s = lines in the partitions read / s; "
+        f"1-min load average at the end: {load:.1f}\n"
+    )
+    print("| question | window | events read | engine | median s | events/s | vs baseline |")
+    print("|---|---|---:|---|---:|---:|---:|")
+    for question, lo, hi in CASES:
+        base = statistics.median(results[(question, lo, hi, BASELINE)])
+        for engine in (BASELINE, DUCKDB, *([cli_name] if cli_name else [])):
+            median = statistics.median(results[(question, lo, hi, engine)])
+            window = lo if lo == hi else f"{lo} .. {hi}"
             print(
-                f"| {question} | {engine} | {median:.2f} | {scanned / median:,.0f} | "
-                f"{base / median:.1f}x |"
+                f"| {question} | {window} | {scanned[(lo, hi)]:,} | {engine} | {median:.2f} "
+                f"| {scanned[(lo, hi)] / median:,.0f} | {base / median:.1f}x |"
             )
 
 
