@@ -231,8 +231,16 @@ def render_readme(
         "## Files\n\n" + listing + "- `README.md` (this file)\n\n"
         "## Setup\n\n" + _SHIPPER_SETUP[shipper] + "\n"
         "## Environment variables\n\n"
-        "Secrets are only ever referenced as `${NAME}`; set them in the shipper's environment.\n\n"
-        "| variable | secret | default | meaning |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        + (
+            "Storage names are `${NAME}` parameters, never literals: render them (e.g. with\n"
+            "`envsubst` naming the variables) before running the SQL.\n\n"
+            if shipper == "sql"
+            else "Secrets are only ever referenced as `${NAME}`; set them in the shipper's "
+            "environment.\n\n"
+        )
+        + "| variable | secret | default | meaning |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n"
         "## Destination-side setup\n\n" + dest.destination_setup(options) + "\n"
         "## How this config avoids loss\n\n" + _SHIPPER_GUARANTEES[shipper] + "\n"
         "## Smoke test\n\n"
