@@ -39,8 +39,9 @@ import fleetlog  # noqa: E402
 import orjson  # noqa: E402
 
 from beacon.forwarding.destination import PackOptions  # noqa: E402
+from beacon.forwarding.destinations.duckdb import DIALECT as DUCKDB_DIALECT  # noqa: E402
 from beacon.forwarding.pack import build_pack  # noqa: E402
-from beacon.forwarding.renderers.sql import statements  # noqa: E402
+from beacon.forwarding.renderers.sql import statements, substitute  # noqa: E402
 
 BASELINE = "python (gzip + orjson)"
 DUCKDB = f"duckdb {duckdb.__version__} (python package)"
@@ -55,10 +56,8 @@ CASES = [  # (question, first day, last day)
 
 
 def _window(lo: str, hi: str) -> str:
-    return (
-        f"date BETWEEN DATE '{lo}' - INTERVAL 1 DAY AND DATE '{hi}' + INTERVAL 1 DAY "
-        f"AND substr(\"timestamp\", 1, 10) BETWEEN '{lo}' AND '{hi}'"
-    )
+    """The pack's own window predicate (partition range with slack, then each timestamp)."""
+    return substitute(DUCKDB_DIALECT.window(), {"BEACON_QUERY_FROM": lo, "BEACON_QUERY_TO": hi})
 
 
 def _sql(question: str, lo: str, hi: str) -> str:
