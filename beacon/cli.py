@@ -18,7 +18,9 @@ from beacon.errors import BeaconError
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon.collector import cli as collector_cli
+    from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.inventory import cli as inventory_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -27,7 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"beacon {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in (collector_cli.register, forwarding_cli.register, shippers_cli.register):
+    for register in (
+        collector_cli.register,
+        forwarding_cli.register,
+        shippers_cli.register,
+        inventory_cli.register,
+        endpoint_cli.register,
+    ):
         register(subparsers)
     return parser
 
