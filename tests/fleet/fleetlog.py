@@ -181,7 +181,7 @@ class _Host:
         snapshot: bool,
         servers: list[tuple[str, str]],
         digest: str,
-        part: int = 0,
+        part: int = 1,
         parts: int = 1,
     ) -> str:
         if not snapshot:
@@ -268,8 +268,8 @@ def _inventory(host: _Host, rng: random.Random) -> Iterator[str]:
                 changed = True
             if changed:
                 if host.index == 0:  # a large snapshot split into two parts
-                    yield host.inventory(stamp, True, servers[:1], digest, 0, 2)
-                    yield host.inventory(stamp, True, servers[1:], digest, 1, 2)
+                    yield host.inventory(stamp, True, servers[:1], digest, 1, 2)
+                    yield host.inventory(stamp, True, servers[1:], digest, 2, 2)
                 else:
                     yield host.inventory(stamp, True, servers, digest)
             yield host.inventory(stamp, False, servers, digest)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,10 @@ class Fleet:
     def run(self, name: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self.con.sql(self.queries[name]).fetchall()]
 
+    def scalar(self, sql: str) -> Any:
+        ((value,),) = self.con.execute(sql).fetchall()
+        return value
+
 
 def _norm(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(round(v, 6) if isinstance(v, float) else v for v in row)
@@ -98,15 +104,55 @@ def assert_same(name: str, got: list[tuple[Any, ...]], want: list[tuple[Any, ...
 # -- the recorded fixtures ---------------------------------------------------------------
 
 _FIXTURE_HOSTS = {"claude-code": "ws-claude", "codex": "ws-codex", "gemini-cli": "ws-gemini"}
+INVENTORY_HOME = REPO / "tests" / "fixtures" / "inventory" / "realistic"
+
+
+def _inventory(log_dir: Path, host: str, work: Path) -> None:
+    """`beacon inventory --write-event` on a copy of the realistic fixture home, as `host`:
+    ws-codex with a small event cap (a snapshot in parts), ws-gemini without Cursor's MCP
+    file (fewer servers)."""
+    endpoint = work / "endpoints" / host
+    shutil.copytree(INVENTORY_HOME, endpoint)
+    config = f'[endpoint]\nhostname = "{host}"\n'
+    if host == "ws-codex":
+        config += "[limits]\nmax_event_bytes = 8192\n"
+    if host == "ws-gemini":
+        (endpoint / "home" / ".cursor" / "mcp.json").unlink()
+    (endpoint / "beacon.toml").write_text(config)
+    env = {
+        "HOME": str(endpoint / "home"),
+        "PATH": "/usr/bin:/bin",
+        "BEACON_CONFIG": str(endpoint / "beacon.toml"),
+        "BEACON_STATE_DIR": str(endpoint / "state"),
+        "BEACON_INVENTORY_SYSTEM_ROOT": str(endpoint / "system"),
+        "PYTHONPATH": str(REPO),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "beacon.cli",
+            "inventory",
+            "--write-event",
+            "--log-dir",
+            str(log_dir),
+        ],
+        cwd=endpoint / "project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def _fixture_logs(directory: Path) -> list[Path]:
     """The golden events of each runtime as one host's runtime.jsonl (with the endpoint,
-    user and event id the collector's enrich step adds), plus that host's inventory."""
+    user and event id the collector's enrich step adds), plus that host's real inventory."""
     dirs = []
     seq = 0
     for prefix, host in _FIXTURE_HOSTS.items():
-        log_dir = directory / host
+        log_dir = directory / "logs" / host
         log_dir.mkdir(parents=True)
         dirs.append(log_dir)
         lines = []
@@ -120,22 +166,7 @@ def _fixture_logs(directory: Path) -> list[Path]:
                 event["user"] = {"name": f"dev-{prefix}"}
                 lines.append(json.dumps(event, separators=(",", ":")))
         (log_dir / "runtime.jsonl").write_text("\n".join(lines) + "\n")
-        servers = [{"server_name": "github", "transport": "stdio"}]
-        if host != "ws-gemini":
-            servers.append({"server_name": "filesystem", "transport": "stdio"})
-        inventory = [
-            {
-                "timestamp": "2026-11-22T01:00:00.000Z",
-                "event": {"kind": "agent_runtime", "action": action, "category": "inventory"},
-                "endpoint": {"hostname": host, "os": "linux"},
-                "harness": {"name": "endpoint"},
-                "raw": {"inventory": {"snapshot_digest": f"sha256:{host}", "mcp_servers": servers}},
-            }
-            for action in ("inventory.snapshot", "inventory.heartbeat")
-        ]
-        (log_dir / "inventory_state.jsonl").write_text(
-            "".join(json.dumps(e) + "\n" for e in inventory)
-        )
+        _inventory(log_dir, host, directory)
     return dirs
 
 
@@ -143,11 +174,12 @@ def _fixture_logs(directory: Path) -> list[Path]:
 def fixture_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fleet, Path]]:
     """The recorded fixtures shipped into a root, with views and the Python reference."""
     work = tmp_path_factory.mktemp("fixture-fleet")
-    logs = _fixture_logs(work / "logs")
+    logs = _fixture_logs(work)
     root = work / "root"
     root.mkdir()
     ship(logs, root, work)
-    window = ("2026-11-22", "2026-11-22")
+    # the recorded sessions are of 2026-11-22; the inventory was just taken
+    window = ("2026-11-22", datetime.now(UTC).strftime("%Y-%m-%d"))
     fleet = Fleet(generate_pack(root, work), window, fleetlog.expected(logs, window))
     yield fleet, root
     fleet.con.close()
@@ -176,12 +208,22 @@ def test_recorded_fixtures_answer_the_usual_questions(fixture_fleet: tuple[Fleet
         "codex_cli",
         "gemini_cli",
     }
-    assert sorted(fleet.run("mcp_servers_fleet")) == [
-        ("filesystem", "stdio", 2),
-        ("github", "stdio", 3),
-    ]
+    servers = {
+        (name, transport): hosts for name, transport, hosts in fleet.run("mcp_servers_fleet")
+    }
+    assert len(servers) >= 20 and servers[("github", "http")] == 3
+    assert 2 in servers.values()  # ws-gemini has no Cursor MCP file
+    parts = fleet.scalar(
+        "SELECT max(TRY_CAST(json_extract_string(raw, '$.inventory.parts') AS INT)) "
+        "FROM beacon_inventory WHERE endpoint.hostname = 'ws-codex'"
+    )
+    assert parts > 1, "ws-codex's snapshot should come in parts"
     assert len(fleet.run("prompts_per_user_day")) == 3
-    assert len(fleet.run("inventory_heartbeats")) == 3
+    assert [r[:2] for r in sorted(fleet.run("inventory_heartbeats"))] == [
+        ("ws-claude", 1),
+        ("ws-codex", 1),
+        ("ws-gemini", 1),
+    ]
 
 
 def test_each_line_is_in_the_views_exactly_once(fixture_fleet: tuple[Fleet, Path]) -> None:
@@ -246,16 +288,13 @@ def test_million_events_every_query_matches_python(million: Fleet, name: str) ->
 def test_million_events_shipped_once_and_late_events_counted(million: Fleet) -> None:
     """Every line is in the views once (malformed lines as empty rows); late events that sit
     in the next day's partition are still counted for their own day."""
-    (total,) = million.con.execute("SELECT count(*) FROM beacon_runtime").fetchone() or (0,)
+    total = million.scalar("SELECT count(*) FROM beacon_runtime")
     assert total == million.reference["_lines"][0][0]
-    (unique,) = million.con.execute(
+    unique = million.scalar(
         "SELECT count(DISTINCT event.id) FROM beacon_runtime WHERE event.id IS NOT NULL"
-    ).fetchone() or (0,)
+    )
     assert unique == total - 3  # the three lines that are not JSON
     day = 'CAST(substr("timestamp", 1, 10) AS DATE)'
-    late = million.con.execute(f"SELECT count(*) FROM beacon_runtime WHERE {day} < date").fetchone()
-    assert late is not None and late[0] > 0
-    early = million.con.execute(
-        f"SELECT count(*) FROM beacon_runtime WHERE {day} > date"
-    ).fetchone()
-    assert early == (0,), "an object holds an event dated after its partition"
+    assert million.scalar(f"SELECT count(*) FROM beacon_runtime WHERE {day} < date") > 0
+    early = million.scalar(f"SELECT count(*) FROM beacon_runtime WHERE {day} > date")
+    assert early == 0, "an object holds an event dated after its partition"
