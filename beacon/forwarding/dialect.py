@@ -39,9 +39,10 @@ QUERY_TO = EnvVar(
     "BEACON_QUERY_TO", "Last UTC day the starter queries cover, `YYYY-MM-DD` (inclusive)."
 )
 SLACK_DAYS = 1
-"""Partitions read on each side of the window: an object's `date` is that of its first event,
-so an object can hold events of the next day (a batch across midnight) or the previous one
-(an event that arrived late). The exact window is then applied to each event's timestamp."""
+"""Partitions read on each side of the window: an object's `date` is that of its first event.
+`beacon ship` closes a batch at midnight, but an event that arrived late sits in the next
+day's object, and other writers may cross midnight; the exact window is then applied to
+each event's own timestamp."""
 
 
 @dataclass(frozen=True)
