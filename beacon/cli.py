@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon import collector_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -27,7 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"beacon {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in (collector_cli.register, forwarding_cli.register, shippers_cli.register):
+    for register in (
+        collector_cli.register,
+        forwarding_cli.register,
+        shippers_cli.register,
+        scan_cli.register,
+    ):
         register(subparsers)
     return parser
 
