@@ -120,10 +120,10 @@ def _scan(args: argparse.Namespace) -> int:
     pack.raise_first()
     floor = severity_rank(args.min_severity)
     rules = [r for r in pack.rules if r.rank >= floor and r.status != "deprecated"]
-    active = resolve(args.log_dir, args.log_path)
+    actives = resolve(args.log_dir, args.log_path)
     since = _since(args.since)
     read = ReadStats()
-    events: Any = read_events(active, read)
+    events: Any = read_events(actives, read)
     if args.session is not None:
         session = args.session
         events = (e for e in events if (e.get("session") or {}).get("id") == session)
@@ -134,7 +134,7 @@ def _scan(args: argparse.Namespace) -> int:
     findings = list(Engine(rules).run(events, stats))
     elapsed = time.perf_counter() - started
     summary = {
-        "log": str(active),
+        "logs": [str(a) for a in actives],
         "files": read.files,
         "events": read.events,
         "scanned": stats.events,
@@ -150,7 +150,7 @@ def _scan(args: argparse.Namespace) -> int:
     if args.sarif is not None:
         from beacon.scan.sarif import to_sarif
 
-        document = to_sarif(rules, findings, active.resolve().as_uri())
+        document = to_sarif(rules, findings, actives[0].resolve().as_uri())
         try:
             args.sarif.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:

@@ -16,12 +16,14 @@ session's state for that rule starts over, so one burst gives one finding.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from beacon.scan.expr import ExpressionError, Predicate
+import re2
+
+from beacon.scan.expr import Atom, ExpressionError, Predicate, compiled_regex
 from beacon.scan.fields import lookup, rule_fields, typed
 from beacon.scan.rules import Rule
 
@@ -86,7 +88,7 @@ def event_time(event: Mapping[str, Any]) -> float | None:
 
 def _ref(event: Mapping[str, Any], step: str = "") -> EventRef:
     ev = event.get("event")
-    ev = ev if isinstance(ev, Mapping) else {}
+    ev = ev if isinstance(ev, dict) else {}
     ts = event.get("timestamp")
     return EventRef(
         str(ev.get("id") or ""),
@@ -98,7 +100,7 @@ def _ref(event: Mapping[str, Any], step: str = "") -> EventRef:
 
 def _session(event: Mapping[str, Any]) -> str:
     session = event.get("session")
-    if isinstance(session, Mapping):
+    if isinstance(session, dict):
         sid = session.get("id")
         if isinstance(sid, str):
             return sid
@@ -257,30 +259,120 @@ def _assign(candidates: list[list[int]]) -> list[int] | None:
     return chosen
 
 
-class _StringValues:
-    """An event's string fields for the pre-check, each looked up once."""
+class _Precheck:
+    """Decides the pre-check atoms of one event, each at most once. All regex atoms on one
+    field run as a single RE2 set scan of that field (one pass instead of one per pattern).
+    Atoms are numbered; shapes ask for atom numbers."""
 
-    __slots__ = ("cache", "event")
+    # Above this length a field is searched pattern by pattern: a set scan of a long
+    # text could exhaust the DFA's memory, and a failed scan must not read as no match.
+    SET_LIMIT = 4096
 
-    def __init__(self, event: Mapping[str, Any]) -> None:
+    def __init__(self) -> None:
+        self.atoms: list[Atom] = []
+        self.numbers: dict[Atom, int] = {}
+        self.sets: dict[str, Any] = {}
+        self.patterns: dict[str, dict[int, str]] = {}
+        self.set_index: list[int] = []
+        self.event: Mapping[str, Any] = {}
+        self.values: dict[str, Any] = {}
+        self.truths: list[int] = []
+        self.hits: dict[str, frozenset[int]] = {}
+
+    def number(self, atom: Atom) -> int:
+        """The atom's number, registering it on first sight."""
+        n = self.numbers.get(atom)
+        if n is None:
+            n = self.numbers[atom] = len(self.atoms)
+            self.atoms.append(atom)
+        return n
+
+    def build(self) -> None:
+        """Compile one RE2 set per field over that field's regex atoms."""
+        by_path: dict[str, dict[str, int]] = {}
+        for atom in self.atoms:
+            if atom.op == "matches":
+                by_path.setdefault(atom.path, {}).setdefault(atom.values[0], -1)
+        for path, patterns in by_path.items():
+            options = re2.Options()
+            options.max_mem = 64 << 20
+            regex_set = re2.Set.SearchSet(options)
+            for pattern in patterns:
+                patterns[pattern] = regex_set.Add(pattern)
+            regex_set.Compile()
+            self.sets[path] = regex_set
+            self.patterns[path] = {i: pattern for pattern, i in patterns.items()}
+        self.set_index = [
+            by_path[a.path][a.values[0]] if a.op == "matches" else -1 for a in self.atoms
+        ]
+        self.truths = [-1] * len(self.atoms)
+
+    def reset(self, event: Mapping[str, Any]) -> None:
+        """Start on a new event."""
         self.event = event
-        self.cache: dict[str, str] = {}
+        self.values = {}
+        self.truths = [-1] * len(self.atoms)
+        self.hits = {}
 
-    def __call__(self, path: str) -> str:
-        value = self.cache.get(path)
-        if value is None:
-            value = self.cache[path] = typed(lookup(self.event, _FIELDS[path].keys), "string")
+    def value(self, path: str) -> Any:
+        """The field, typed and zero-filled as CEL will see it."""
+        if path in self.values:
+            return self.values[path]
+        field = _FIELDS[path]
+        value = self.values[path] = typed(lookup(self.event, field.keys), field.type)
         return value
+
+    def hits_of(self, path: str) -> frozenset[int] | None:
+        """Indexes of the field's set patterns that match, or None when the field is too
+        long for a set scan."""
+        hits = self.hits.get(path)
+        if hits is None:
+            value = self.value(path)
+            if len(value) > self.SET_LIMIT:
+                return None
+            hits = self.hits[path] = frozenset(self.sets[path].Match(value) or ())
+        return hits
+
+    def search(self, path: str, index: int) -> bool:
+        """Whether set pattern `index` of the field occurs in it (one pattern, no set)."""
+        return compiled_regex(self.patterns[path][index]).search(self.value(path)) is not None
+
+    def __call__(self, n: int) -> bool:
+        known = self.truths[n]
+        if known >= 0:
+            return known == 1
+        atom = self.atoms[n]
+        value = self.value(atom.path)
+        index = self.set_index[n]
+        hits = self.hits_of(atom.path) if index >= 0 else None
+        truth = (index in hits) != atom.negated if hits is not None else atom.test(value)
+        self.truths[n] = 1 if truth else 0
+        return truth
 
 
 _FIELDS = rule_fields()
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Slot:
     rule_index: int
     step: int
     predicate: Predicate
+
+
+Possible = Callable[[Callable[[int], bool]], bool]
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """For one action: expressions with a general pre-check, and per field a table from
+    RE2 set pattern index to the expressions whose whole pre-check is that pattern."""
+
+    general: tuple[tuple[_Slot, Possible], ...]
+    dispatch: tuple[tuple[str, dict[int, tuple[_Slot, ...]], int], ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.general or self.dispatch)
 
 
 @dataclass
@@ -307,20 +399,42 @@ class Engine:
             else:
                 for step, s in enumerate(rule.steps):
                     self._slots.append(_Slot(index, step, s.predicate))
-        self._any: tuple[_Slot, ...] = tuple(s for s in self._slots if s.predicate.actions is None)
-        self._by_action: dict[str, tuple[_Slot, ...]] = {}
-        self._strings = {p for p, f in rule_fields().items() if f.type == "string"}
+        self._by_action: dict[str, _Candidates] = {}
+        self._precheck = _Precheck()
+        for slot in self._slots:
+            for atom in slot.predicate.shape.atoms():
+                self._precheck.number(atom)
+        self._precheck.build()
 
-    def _candidates(self, action: str) -> tuple[_Slot, ...]:
-        slots = self._by_action.get(action)
-        if slots is None:
-            slots = tuple(
-                s
-                for s in self._slots
-                if s.predicate.actions is None or action in s.predicate.actions
+    def _candidates(self, action: str) -> _Candidates:
+        """The expressions that can match an event with this action, each with its
+        pre-check specialised to the action (tests on the action folded away). Those left
+        with a single regex test are dispatched from the field's RE2 set scan."""
+        found = self._by_action.get(action)
+        if found is None:
+            general: list[tuple[_Slot, Possible]] = []
+            by_regex: dict[str, dict[int, list[_Slot]]] = {}
+            for slot in self._slots:
+                shape = slot.predicate.shape.given("event.action", action)
+                if shape.kind == "false":
+                    continue
+                atom = shape.atom
+                if (
+                    atom is not None
+                    and atom.op == "matches"
+                    and not atom.negated
+                    and atom.path in self._precheck.sets
+                ):
+                    index = self._precheck.set_index[self._precheck.number(atom)]
+                    by_regex.setdefault(atom.path, {}).setdefault(index, []).append(slot)
+                else:
+                    general.append((slot, shape.compiled(self._precheck.number)))
+            dispatch = tuple(
+                (path, {i: tuple(s) for i, s in table.items()}, sum(map(len, table.values())))
+                for path, table in by_regex.items()
             )
-            self._by_action[action] = slots
-        return slots
+            found = self._by_action[action] = _Candidates(tuple(general), dispatch)
+        return found
 
     def run(
         self, events: Iterable[Mapping[str, Any]], stats: ScanStats | None = None
@@ -333,6 +447,7 @@ class Engine:
             if r.match is None
         }
         latest: float | None = None
+        precheck = self._precheck
         for event in events:
             stats.events += 1
             if correlators and stats.events % SWEEP_EVERY == 0:
@@ -341,16 +456,32 @@ class Engine:
                     latest = now if latest is None else max(latest, now)
                 self._sweep(correlators, latest, stats)
             ev = event.get("event")
-            action = ev.get("action") if isinstance(ev, Mapping) else None
-            slots = self._candidates(action if isinstance(action, str) else "")
-            if not slots:
+            action = ev.get("action") if type(ev) is dict else None
+            candidates = self._candidates(action if type(action) is str else "")
+            if not candidates:
                 continue
-            values = _StringValues(event)
-            steps: dict[int, set[int]] = {}
-            for slot in slots:
-                if not slot.predicate.shape.possible(values):
+            precheck.reset(event)
+            passed: list[_Slot] = []
+            for slot, possible in candidates.general:
+                if possible(precheck):
+                    passed.append(slot)
+                else:
                     stats.prefiltered += 1
+            for path, table, size in candidates.dispatch:
+                hits = precheck.hits_of(path)
+                if hits is None:  # too long for a set scan: test each pattern
+                    for index, slots in table.items():
+                        if precheck.search(path, index):
+                            passed.extend(slots)
                     continue
+                hit_count = 0
+                for index in hits:
+                    slots = table.get(index, ())
+                    passed.extend(slots)
+                    hit_count += len(slots)
+                stats.prefiltered += size - hit_count
+            steps: dict[int, set[int]] = {}
+            for slot in passed:
                 stats.evaluations += 1
                 if not self._evaluate(slot.predicate, event, stats):
                     continue

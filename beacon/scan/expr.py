@@ -19,6 +19,7 @@ library. This module adds what the rule format demands around it:
 from __future__ import annotations
 
 import copy
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -216,18 +217,21 @@ def _suggest(path: str) -> str:
 
 @dataclass(frozen=True)
 class Atom:
-    """A test on one string field that the pre-check can decide exactly: `==`, `!=`, `in`,
-    `matches`, `contains`, `startsWith`, `endsWith`, possibly negated with `!`."""
+    """A test on one field that the pre-check can decide exactly: on a string field `==`,
+    `!=`, `in`, `matches`, `contains`, `startsWith`, `endsWith`; on a number field a
+    comparison with a number literal; possibly negated with `!`."""
 
     path: str
     op: str
-    values: tuple[str, ...]
+    values: tuple[Any, ...]
     negated: bool = False
 
-    def test(self, value: str) -> bool:
-        """This atom's truth for the (zero-filled) field value."""
+    def test(self, value: Any) -> bool:
+        """This atom's truth for the (zero-filled, typed) field value."""
         op = self.op
-        if op == "==":
+        if op in _NUMERIC_OPS:
+            hit = _NUMERIC_OPS[op](value, self.values[0])
+        elif op == "==":
             hit = value == self.values[0]
         elif op == "!=":
             hit = value != self.values[0]
@@ -246,22 +250,72 @@ class Atom:
 
 @dataclass(frozen=True)
 class Shape:
-    """`all` (&&), `any` (||), an atom, or `opaque` (anything the pre-check does not model)."""
+    """`all` (&&), `any` (||), an atom, `opaque` (anything the pre-check does not model), or
+    the constants `true` and `false` left by `given`."""
 
     kind: str
     atom: Atom | None = None
     parts: tuple[Shape, ...] = ()
 
-    def possible(self, values: Callable[[str], str]) -> bool:
-        """False only when the expression is certainly false for these field values."""
+    def possible(self, truth: Callable[[Atom], bool]) -> bool:
+        """False only when the expression is certainly false, given each atom's truth."""
         if self.kind == "atom":
             assert self.atom is not None
-            return self.atom.test(values(self.atom.path))
+            return truth(self.atom)
         if self.kind == "all":
-            return all(p.possible(values) for p in self.parts)
+            return all(p.possible(truth) for p in self.parts)
         if self.kind == "any":
-            return any(p.possible(values) for p in self.parts)
-        return True
+            return any(p.possible(truth) for p in self.parts)
+        return self.kind != "false"
+
+    def given(self, path: str, value: Any) -> Shape:
+        """This shape with every atom on `path` decided for `value` and folded away, so an
+        index keyed by that field's value can drop or simplify the expression up front."""
+        if self.kind == "atom":
+            assert self.atom is not None
+            if self.atom.path != path:
+                return self
+            return TRUE if self.atom.test(value) else FALSE
+        if self.kind not in ("all", "any"):
+            return self
+        parts = [p.given(path, value) for p in self.parts]
+        short, neutral = (FALSE, TRUE) if self.kind == "all" else (TRUE, FALSE)
+        if any(p.kind == short.kind for p in parts):
+            return short
+        kept = tuple(p for p in parts if p.kind != neutral.kind)
+        if not kept:
+            return neutral
+        return kept[0] if len(kept) == 1 else Shape(self.kind, parts=kept)
+
+    def compiled(self, number: Callable[[Atom], int]) -> Callable[[Callable[[int], bool]], bool]:
+        """`possible` as nested closures over atom numbers, built once: the per-event hot
+        path asks `truth(n)` for atom number `n` (see `number`)."""
+        if self.kind == "atom":
+            assert self.atom is not None
+            n = number(self.atom)
+            return lambda truth: truth(n)
+        if self.kind in ("opaque", "true"):
+            return lambda truth: True
+        if self.kind == "false":
+            return lambda truth: False
+        parts = tuple(p.compiled(number) for p in self.parts)
+        if self.kind == "all":
+
+            def all_of(truth: Callable[[int], bool]) -> bool:
+                for part in parts:  # noqa: SIM110 - a loop beats a generator here (hot path)
+                    if not part(truth):
+                        return False
+                return True
+
+            return all_of
+
+        def any_of(truth: Callable[[int], bool]) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop beats a generator here (hot path)
+                if part(truth):
+                    return True
+            return False
+
+        return any_of
 
     def actions(self) -> frozenset[str] | None:
         """The `event.action` values under which the expression can be true (None: any)."""
@@ -297,6 +351,17 @@ class Shape:
 
 
 OPAQUE = Shape("opaque")
+TRUE = Shape("true")
+FALSE = Shape("false")
+_NUMERIC_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
 _STRING_METHODS = ("matches", "contains", "startsWith", "endsWith")
@@ -333,8 +398,8 @@ def _wrapped(tokens: list[Token]) -> bool:
     return True
 
 
-def _path_at(tokens: list[Token], start: int) -> tuple[str, int] | None:
-    """A string-typed `e.a.b` path starting at `start` and the index after it."""
+def _path_at(tokens: list[Token], start: int) -> tuple[str, str, int] | None:
+    """A string- or number-typed `e.a.b` path at `start`: path, CEL type, index after it."""
     if tokens[start].text != EVENT_VAR or tokens[start].kind != "ident":
         return None
     parts: list[str] = []
@@ -349,9 +414,22 @@ def _path_at(tokens: list[Token], start: int) -> tuple[str, int] | None:
         i += 2
     path = ".".join(parts)
     leaf = rule_fields().get(path)
-    if leaf is None or leaf.type != "string":
+    if leaf is None or leaf.type not in ("string", "int", "double"):
         return None
-    return path, i
+    return path, leaf.type, i
+
+
+def _number(tokens: list[Token]) -> int | float | None:
+    sign = 1
+    if len(tokens) == 2 and tokens[0].text == "-":
+        sign, tokens = -1, tokens[1:]
+    if len(tokens) != 1 or tokens[0].kind != "num":
+        return None
+    text = tokens[0].text
+    if text[-1] in "uU" or text.lower().startswith("0x"):
+        return None  # uint and hex literals: leave them to CEL
+    value = float(text) if any(c in text for c in ".eE") else int(text)
+    return sign * value
 
 
 def _literal(tokens: list[Token]) -> str | None:
@@ -371,11 +449,19 @@ def _atom(tokens: list[Token]) -> Atom | None:
         return None
     if tokens[0].kind == "str" and len(tokens) > 2 and tokens[1].text == "==":
         tokens = [*tokens[2:], tokens[1], tokens[0]]
+    if tokens[0].kind == "num" and len(tokens) > 2 and tokens[1].text in _FLIPPED:
+        tokens = [*tokens[2:], Token("op", _FLIPPED[tokens[1].text], 0), tokens[0]]
     found = _path_at(tokens, 0)
     if found is None:
         return None
-    path, i = found
+    path, kind, i = found
     rest = tokens[i:]
+    if kind != "string":
+        if len(rest) >= 2 and rest[0].text in _NUMERIC_OPS:
+            number = _number(rest[1:])
+            if number is not None:
+                return Atom(path, rest[0].text, (number,), negated)
+        return None
     if len(rest) == 2 and rest[0].text in ("==", "!="):
         value = _literal(rest[1:])
         return None if value is None else Atom(path, rest[0].text, (value,), negated)

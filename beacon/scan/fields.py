@@ -84,7 +84,7 @@ def lookup(event: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     """The value at `keys`, or None; a dotted key also matches its nested spelling."""
     node: Any = event
     for key in keys:
-        if not isinstance(node, Mapping):
+        if type(node) is not dict and not isinstance(node, Mapping):
             return None
         value = node.get(key)
         if value is None and "." in key:

@@ -1,8 +1,10 @@
-"""Read a runtime log and its archives oldest-first, one parsed event at a time.
+"""Read Beacon's logs and their archives oldest-first, one parsed event at a time.
 
-`runtime.jsonl.N` (or `.N.gz`) … `.1`, then `runtime.jsonl`: the writer's rotation order.
-Malformed lines are counted and skipped, never fatal. Kept small and separate so the scan
-can switch to the shared reader of `beacon logs` once that exists.
+Per stream, `runtime.jsonl.N` (or `.N.gz`) … `.1`, then `runtime.jsonl`: the writer's
+rotation order. A log directory yields the runtime stream, then the inventory stream
+(`inventory_state.jsonl`), whose snapshots some rules inspect. Malformed lines are
+counted and skipped, never fatal. Kept small and separate so the scan can switch to the
+shared reader of `beacon logs` once that exists.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import IO, Any, cast
 import orjson
 
 from beacon.errors import UsageError
-from beacon.writer import RUNTIME_FILE
+from beacon.writer import INVENTORY_FILE, RUNTIME_FILE
 
 _ARCHIVE = re.compile(r"\.(\d+)(\.gz)?$")
 
@@ -49,23 +51,27 @@ def log_files(active: Path) -> list[Path]:
     return ordered
 
 
-def resolve(log_dir: Path | None, log_path: Path | None) -> Path:
-    """The active log file to scan: `--log-path`, else `runtime.jsonl` in the log dir."""
+def resolve(log_dir: Path | None, log_path: Path | None) -> list[Path]:
+    """The active files to scan: `--log-path` alone, else the log dir's runtime stream and,
+    when present, its inventory stream."""
     if log_path is not None:
-        return log_path.expanduser()
+        return [log_path.expanduser()]
     if log_dir is None:
         from beacon.config import load_config
 
         log_dir = load_config().writer.log_path
-    return log_dir.expanduser() / RUNTIME_FILE
+    base = log_dir.expanduser()
+    inventory = base / INVENTORY_FILE
+    extra = [inventory] if log_files(inventory) else []
+    return [base / RUNTIME_FILE, *extra]
 
 
-def read_events(active: Path, stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
-    """Every JSON object line of `active` and its archives, oldest first."""
+def read_events(actives: list[Path], stats: ReadStats | None = None) -> Iterator[dict[str, Any]]:
+    """Every JSON object line of each active file and its archives, oldest first."""
     stats = stats if stats is not None else ReadStats()
-    files = log_files(active)
+    files = [path for active in actives for path in log_files(active)]
     if not files:
-        raise UsageError(f"no log at {active} (nor archives beside it)")
+        raise UsageError(f"no log at {actives[0]} (nor archives beside it)")
     for path in files:
         stats.files.append(str(path))
         with _open(path) as handle:
