@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -43,8 +43,10 @@ class ExpressionError(ValueError):
 @cache
 def compiled_regex(pattern: str) -> Any:
     """One compiled RE2 program per pattern string, shared by every rule."""
+    options = re2.Options()
+    options.log_errors = False
     try:
-        return re2.compile(pattern)
+        return re2.compile(pattern, options)
     except re2.error as exc:
         raise ExpressionError(f"invalid RE2 pattern {pattern!r}: {exc}") from None
 
@@ -150,6 +152,7 @@ class Selection:
     path: str
     first: int
     last: int
+    indexed: bool = False
 
 
 def _selections(tokens: list[Token]) -> list[Selection]:
@@ -168,13 +171,14 @@ def _selections(tokens: list[Token]) -> list[Selection]:
             ):
                 parts.append(tokens[j + 2].text)
                 j += 2
-            if j + 1 < len(tokens) and tokens[j + 1].text == "[":
-                raise ExpressionError(
-                    "select event fields with dots (e.file.path), not with an index [ ]"
-                )
+            indexed = j + 1 < len(tokens) and tokens[j + 1].text == "["
             if not parts:
+                if indexed:
+                    raise ExpressionError(
+                        "select event fields with dots (e.file.path), not with an index [ ]"
+                    )
                 raise ExpressionError("the event `e` must be used through a field path")
-            found.append(Selection(".".join(parts), i, j))
+            found.append(Selection(".".join(parts), i, j, indexed))
             i = j + 1
             continue
         i += 1
@@ -579,6 +583,10 @@ def compile_expression(source: str) -> Predicate:
         kind = _check_path(sel.path)
         if kind is None:
             raise ExpressionError(f"unknown field e.{sel.path}{_suggest(sel.path)}")
+        if sel.indexed and kind != "dyn":
+            raise ExpressionError(
+                f"select event fields with dots (e.{sel.path}.…), not with an index [ ]"
+            )
         if sel.path in rule_fields():
             leaves[sel.path] = rule_fields()[sel.path]
         elif kind in ("object", "dyn"):
@@ -587,6 +595,8 @@ def compile_expression(source: str) -> Predicate:
     for path in list(dynamic):
         if any(path.startswith(other + ".") for other in dynamic if other != path):
             del dynamic[path]
+    for pattern in _regex_literals(tokens):
+        compiled_regex(pattern)
     rewritten, has = _rewrite(source, tokens, selections)
     try:
         program = cel.compile(rewritten)
@@ -610,6 +620,34 @@ def compile_expression(source: str) -> Predicate:
             raise
         # Other errors on the all-zero event come from dyn values (null); fixtures decide.
     return predicate
+
+
+def _regex_literals(tokens: list[Token]) -> Iterator[str]:
+    """The literal patterns of `matches` calls (the last argument, when it is a string)."""
+    for i, tok in enumerate(tokens):
+        if tok.text != "matches" or i + 1 >= len(tokens) or tokens[i + 1].text != "(":
+            continue
+        depth = 0
+        args: list[list[Token]] = [[]]
+        for j in range(i + 1, len(tokens)):
+            text = tokens[j].text if tokens[j].kind == "op" else ""
+            if text in _OPEN:
+                depth += 1
+                if depth == 1:
+                    continue
+            elif text in _CLOSE:
+                depth -= 1
+                if depth == 0:
+                    break
+            if depth == 1 and text == ",":
+                args.append([])
+            else:
+                args[-1].append(tokens[j])
+        last = args[-1]
+        if len(last) == 1 and last[0].kind == "str":
+            value = string_value(last[0])
+            if value is not None:
+                yield value
 
 
 def _rewrite(
