@@ -27,7 +27,9 @@ from beacon.scan.expr import Atom, ExpressionError, Predicate, compiled_regex
 from beacon.scan.fields import lookup, rule_fields, typed
 from beacon.scan.rules import Rule
 
-SWEEP_EVERY = 50_000
+# Partial matches older than their window are dropped every this many events, so state is
+# bounded by what fits in a window plus this many events, whatever the log size.
+SWEEP_EVERY = 4096
 
 
 @dataclass(frozen=True)

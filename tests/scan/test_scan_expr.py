@@ -23,7 +23,7 @@ def _true(expr: str, event: dict[str, Any]) -> bool:
     [
         ('e.fil.path == ""', "unknown field e.fil.path (did you mean e.file.path?)"),
         ('e.command.comand.matches("x")', "unknown field e.command.comand"),
-        ('e.event.action ==', "does not compile"),
+        ("e.event.action ==", "does not compile"),
         ("e.file.path", "must evaluate to a bool"),
         ('e["file"]["path"] == ""', "select event fields with dots"),
         ('e.file.path.matches("(unclosed")', "invalid RE2 pattern"),
@@ -211,7 +211,10 @@ def test_precheck_rules_out_most_benign_events() -> None:
     check.build()
     ruled_out = 0
     for _ in range(50):
-        event = {"event": {"action": "command.executed"}, "command": {"command": rng.choice(commands)}}
+        event = {
+            "event": {"action": "command.executed"},
+            "command": {"command": rng.choice(commands)},
+        }
         check.reset(event)
         for predicate in PREDICATES:
             shape = predicate.shape.given("event.action", "command.executed")
