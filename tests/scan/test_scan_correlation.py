@@ -25,7 +25,7 @@ correlation:
   steps:
     - {{ id: read, match: 'e.event.action == "file.read" && e.file.path.endsWith(".env")' }}
     - id: send
-      match: 'e.event.action == "command.executed" && e.command.command.startsWith("curl")' 
+      match: 'e.event.action == "command.executed" && e.command.command.startsWith("curl")'
 emit: {{ reason: "read then send" }}
 tests: [{{ name: t, verdict: match, events: [{{ event: {{ action: file.read }} }}] }}]
 """
