@@ -116,7 +116,8 @@ def build_log(path: Path, count: int, seed: int = 7) -> None:
             event["event"]["action"] = action
             event["event"]["id"] = f"0193{i:028x}"
             when = start + timedelta(milliseconds=40 * i)
-            event["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+            millis = f"{when.microsecond // 1000:03d}Z"
+            event["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.") + millis
             event["session"] = {"id": f"s{i // 200}"}
             if action == "command.executed":
                 event["command"] = {"command": rng.choice(COMMANDS), "exit_code": 0}
@@ -151,9 +152,9 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     from beacon.scan.engine import Engine, ScanStats
+    from beacon.scan.rules import load_pack
     from beacon.scan.source import read_events
     from beacon.scan.store import baseline_dir
-    from beacon.scan.rules import load_pack
 
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "runtime.jsonl"
