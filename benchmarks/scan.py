@@ -4,7 +4,9 @@ The log is built from the collector's golden outputs (real normalized events of 
 Code, Codex and Gemini CLI, with their `raw` attributes), with commands, file paths and
 prompts varied from a corpus of everyday coding-agent activity, sessions of 200 events,
 millisecond timestamps, and one attack chain per 2,000 events. The whole run is pinned to
-one core; each mode takes the best of three passes over the file.
+one core; each mode takes the best of three passes over the file. Then `beacon scan` runs
+in a fresh process over logs of N and 4N events, to show its peak memory does not grow
+with the log.
 
     python benchmarks/scan.py [--events 200000]
 """
@@ -16,6 +18,8 @@ import copy
 import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -187,6 +191,23 @@ def main() -> None:
         f"CEL evaluations {stats.evaluations} ({stats.evaluations / events:.3f}/event), "
         f"pre-checked out {stats.prefiltered}, errors {stats.errors}"
     )
+    print()
+    print(f"{'beacon scan in a fresh process':44} {'events':>10} {'MB':>8} {'peak RSS MB':>12}")
+    for count in (args.events, 4 * args.events):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = Path(tmp) / "runtime.jsonl"
+            build_log(log, count)
+            size = log.stat().st_size
+            rss = peak_rss([sys.executable, "-m", "beacon.cli", "scan", "--log-path", str(log)])
+        print(f"{'':44} {count:>10,} {size / 1e6:8.0f} {rss:12.0f}")
+
+
+def peak_rss(argv: list[str]) -> float:
+    """Peak resident memory (MB) of one child process."""
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024
 
 
 if __name__ == "__main__":

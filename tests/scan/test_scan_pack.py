@@ -93,3 +93,12 @@ def test_duplicate_ids_in_one_pack_are_an_error(tmp_path: Path) -> None:
     assert len(pack.rules) == 1
     assert len(pack.errors) == 1
     assert "duplicate rule id 'reverse-shell'" in pack.errors[0].message
+
+
+def test_docs_list_every_baseline_rule_with_its_severity() -> None:
+    """docs/scan.md's baseline table names every rule with its current severity."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scan.md").read_text()
+    for rule in BASELINE.rules:
+        category = rule.taxonomy["beacon_category"]
+        assert f"| `{rule.id}` | {category} | {rule.severity} |" in text, rule.id
+    assert f"ships {len(BASELINE.rules)} rules" in text
