@@ -315,3 +315,23 @@ def test_fields_reference_is_generated_and_in_sync(capsys: pytest.CaptureFixture
         assert f"| `{field}` |" in out
     fields = json.loads(_run(["rules", "fields", "--json"], capsys)[1])
     assert {"field": "e.gen_ai.usage.cost_usd", "type": "double"} in fields
+
+
+def test_every_flag_and_subcommand_is_documented() -> None:
+    """docs/scan.md names every `beacon scan` flag, `beacon rules` action and their flags."""
+    import argparse
+
+    from beacon.scan.cli import register
+    from beacon.scan.store import STORE_ENV
+
+    doc = (ROOT / "docs" / "scan.md").read_text()
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    sub = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    parsers = [sub["scan"], *sub["rules"]._subparsers._group_actions[0].choices.values()]
+    flags = {o for p in parsers for a in p._actions for o in a.option_strings if o[:2] == "--"}
+    actions = set(sub["rules"]._subparsers._group_actions[0].choices)
+    missing = [f for f in sorted(flags - {"--help"}) if f not in doc]
+    missing += [a for a in sorted(actions) if f"beacon rules {a}" not in doc and f"{a}|" not in doc]
+    missing += [STORE_ENV] if STORE_ENV not in doc else []
+    assert not missing, f"undocumented in docs/scan.md: {missing}"
