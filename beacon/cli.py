@@ -17,7 +17,7 @@ from beacon.errors import BeaconError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
-    from beacon import collector_cli
+    from beacon.collector import cli as collector_cli
     from beacon.forwarding import cli as forwarding_cli
     from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli

@@ -27,3 +27,27 @@ class UsageError(BeaconError):
 
 class StorageError(BeaconError):
     """A log or state path cannot be created, locked or written."""
+
+
+class DecodeError(BeaconError, ValueError):
+    """A received payload is not what its protocol promises (answered with 400, not retried)."""
+
+
+class DeliveryError(BeaconError):
+    """Sending a batch to a destination failed; subclasses say whether retrying can help."""
+
+
+class RetryableError(DeliveryError):
+    """A transient failure (408/429/5xx except 501, network); `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(DeliveryError):
+    """A failure retrying cannot fix (other 4xx, bad credentials); stops the stream."""
+
+
+class GaveUp(DeliveryError):
+    """Retrying stopped because the shutdown deadline passed; the batch stays pending."""

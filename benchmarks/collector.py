@@ -138,10 +138,10 @@ def serve_baseline(log_dir: Path) -> None:
     from aiohttp import web
 
     from beacon.config import WriterConfig
-    from beacon.receivers.ingest import IngestResult, Outcome
+    from beacon.logfiles.writer import EventWriter
     from beacon.receivers.otlp_grpc import build_server
     from beacon.receivers.otlp_http import OtlpHttpReceiver
-    from beacon.writer import EventWriter
+    from beacon.receivers.status import IngestResult, Outcome
 
     writer = EventWriter(WriterConfig(log_dir=str(log_dir)))
 

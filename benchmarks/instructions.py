@@ -32,10 +32,10 @@ def run_stage(stage: str, requests: int) -> None:
     import orjson
     from collector import claude_batch
 
-    from beacon.collector import Collector
+    from beacon.collector.service import Collector
     from beacon.config import BeaconConfig
+    from beacon.logfiles.writer import Lines
     from beacon.receivers.otlp_decode import decode_protobuf
-    from beacon.writer import Lines
 
     body = claude_batch()
     collector = Collector(BeaconConfig(), writer=object())  # type: ignore[arg-type]  # never written

@@ -88,8 +88,8 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
     """One measurement in this process: `beacon` (pipeline + writer) or `baseline`."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from beacon.config import load_config, with_log_dir
+    from beacon.logfiles.writer import EventWriter
     from beacon.pipeline import build_pipeline
-    from beacon.writer import EventWriter
 
     blobs = templates()
     batch, chunk = 100, 5_000

@@ -79,12 +79,16 @@ def produce(work: Path) -> list[bytes]:
     env["HOME"] = str(work / "home")
     env["BEACON_SPOOL_DIR"] = str(work / "spool")
     collector_logs = work / "collector"
+    work.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "beacon.cli", "run", "--log-dir", str(collector_logs)]
-        + ["--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0"],
+        [
+            *(sys.executable, "-m", "beacon.cli", "run", "--log-dir", str(collector_logs)),
+            *("--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0"),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=work,  # not the checkout: `-m` puts the working directory first on sys.path
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -133,13 +137,13 @@ def produce(work: Path) -> list[bytes]:
             capture_output=True,
             env=env,
             check=True,
+            cwd=work,
         )
     _wait_lines(local_logs / "runtime.jsonl", len(payloads) // 2)
-    out = [b"# collector"] + _masked(collector_logs / "runtime.jsonl", hooks=True)
-    out += [b"# collector inventory"] + _masked(
-        collector_logs / "inventory_state.jsonl", hooks=True
-    )
-    out += [b"# beacon-hooks local"] + _masked(local_logs / "runtime.jsonl", hooks=True)
+    inventory = collector_logs / "inventory_state.jsonl"
+    out = [b"# collector", *_masked(collector_logs / "runtime.jsonl", hooks=True)]
+    out += [b"# collector inventory", *_masked(inventory, hooks=True)]
+    out += [b"# beacon-hooks local", *_masked(local_logs / "runtime.jsonl", hooks=True)]
     return out
 
 

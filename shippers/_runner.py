@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from beacon.errors import BeaconError, ConfigError, StorageError
+from beacon.errors import BeaconError, ConfigError, GaveUp, StorageError
 from shippers._checkpoint import CheckpointStore, Pending, StreamState
-from shippers._retry import GaveUp, RetryPolicy, Shutdown
+from shippers._retry import RetryPolicy, Shutdown
 from shippers._tailer import Chunk, StreamTailer, first_timestamp
 from shippers.config import STREAMS, ShipConfig
 from shippers.sinks import Batch, PermanentError, Sink, build_sink

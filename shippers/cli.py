@@ -121,7 +121,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def handle_ship(args: argparse.Namespace) -> int:
     """Run the shipper until SIGTERM/SIGINT (or until drained with --once)."""
-    from shippers._metrics import MetricsServer, render
+    from shippers._metrics import MetricsServer, render_states
     from shippers._runner import Shipper
 
     cfg = _config(args)
@@ -142,7 +142,9 @@ def handle_ship(args: argparse.Namespace) -> int:
     metrics = None
     if not args.once and cfg.metrics_address:
         try:
-            metrics = MetricsServer(cfg.metrics_address, lambda: render(shipper.states, cfg.sink))
+            metrics = MetricsServer(
+                cfg.metrics_address, lambda: render_states(shipper.states, cfg.sink)
+            )
             metrics.start()
         except OSError as exc:  # shipping matters more than metrics: warn and go on
             print(

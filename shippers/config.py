@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from beacon.errors import ConfigError
+from beacon.logfiles.names import DEFAULT_LOG_DIR, STREAM_FILES
 
 __all__ = [
     "SINKS",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 #: Stream name → file name in the log dir.
-STREAMS: dict[str, str] = {"runtime": "runtime.jsonl", "inventory": "inventory_state.jsonl"}
+STREAMS: dict[str, str] = STREAM_FILES
 SINKS = ("s3", "gcs", "splunk_hec", "sentinel")
 
 MiB = 1024 * 1024
@@ -210,7 +211,6 @@ ENV_VARS: dict[tuple[str, str], str] = {
     ("sentinel", "dcr_id"): "BEACON_SENTINEL_DCR_ID",
 }
 
-DEFAULT_LOG_DIR = "~/.beacon/endpoint/logs"
 DEFAULT_STATE_DIR = "~/.beacon/ship/{sink}"
 
 

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from beacon.logfiles import names
+
 Stream = Literal["runtime", "inventory", "malformed"]
 """`runtime` and `inventory` are Beacon's two files; `malformed` carries lines that did not "
 "parse."""
 
 EVENT_STREAMS: tuple[Stream, ...] = ("runtime", "inventory")
-SYSTEM_LOG_DIR = Path("/var/log/beacon-agent")
-USER_LOG_DIR_SUFFIX = Path(".beacon/endpoint/logs")
-STREAM_FILES: dict[str, str] = {"runtime": "runtime.jsonl", "inventory": "inventory_state.jsonl"}
+SYSTEM_LOG_DIR = Path(names.SYSTEM_LOG_DIR)
+USER_LOG_DIR_SUFFIX = Path(names.DEFAULT_LOG_DIR.removeprefix("~/"))
+STREAM_FILES: dict[str, str] = names.STREAM_FILES
 
 SHIPPERS: tuple[str, ...] = ("vector", "filebeat", "datadog-agent")
 

@@ -1,12 +1,11 @@
 """The checked-in `vector-configs/` tree: every shipper config with default settings.
 
-`python -m beacon.forwarding.reference [DIR]` rewrites it; a test regenerates it in memory
+`python scripts/regenerate.py forwarding` rewrites it; a test regenerates it in memory
 and fails on any drift, so the tree always matches what `beacon forward generate` writes.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from beacon.forwarding.destination import PackOptions
@@ -43,7 +42,7 @@ def reference_files() -> dict[str, str]:
         "# vector-configs: generated shipper configs\n\n"
         "Every config `beacon forward generate` produces, with default settings: system-mode\n"
         "logs in `/var/log/beacon-agent/`, prefix `beacon`, both streams. Do not edit: run\n"
-        "`python -m beacon.forwarding.reference` to regenerate; a test fails on any drift.\n"
+        "`python scripts/regenerate.py forwarding` to regenerate; a test fails on any drift.\n"
         "Each file names its reproducing `beacon forward generate` command in its header.\n"
         "Full packs (README, destination-side setup, sample events, smoke test) come from\n"
         "`beacon forward generate`; see [docs/forwarding.md](../docs/forwarding.md).\n\n"
@@ -58,7 +57,3 @@ def write_reference(root: Path) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_reference(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("vector-configs"))

@@ -1,19 +1,23 @@
 """The processor contract: plain callables over an event dict, composed in a list.
 
 A processor returns the (possibly modified) event, or raises `DropEvent` to drop it;
-the pipeline counts every drop by reason, so nothing disappears silently.
+the pipeline counts every drop by reason, so nothing disappears silently. Light imports:
+`beacon-hooks` runs this pipeline.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-from beacon.schema.event import Event
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
-Processor = Callable[[Event], Event]
+    from beacon.schema.event import Event
+
+Processor = Callable[["Event"], "Event"]
 
 
 class DropEvent(Exception):
@@ -24,14 +28,32 @@ class DropEvent(Exception):
         self.reason = reason
 
 
-@dataclass
 class PipelineStats:
     """Counters for `/metrics` and status: what came in, what was dropped and why."""
 
-    accepted: int = 0
-    processed: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    coerced: int = 0
+    __slots__ = ("accepted", "coerced", "dropped", "processed")
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.processed = 0
+        self.dropped: Counter[str] = Counter()
+        self.coerced = 0
+
+    def _fields(self) -> tuple[int, int, Counter[str], int]:
+        return (self.accepted, self.processed, self.dropped, self.coerced)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PipelineStats):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return (
+            f"PipelineStats(accepted={self.accepted}, processed={self.processed}, "
+            f"dropped={dict(self.dropped)}, coerced={self.coerced})"
+        )
 
 
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
@@ -58,6 +80,17 @@ def to_json(event: Event) -> bytes:
         return orjson.dumps(event)
     except TypeError:
         return orjson.dumps(make_jsonable(event))
+
+
+def stdlib_dumps(event: Any) -> bytes:
+    """Compact JSON as UTF-8 with the stdlib: the encoder of the hook path (no orjson import).
+
+    Lone surrogates become `?`, so the line is always valid UTF-8.
+    """
+    import json
+
+    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8", "replace")
 
 
 def _final_json(memo: Serialized | None, event: Event) -> bytes:

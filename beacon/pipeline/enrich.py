@@ -6,9 +6,7 @@ local user and the origin, and infers `event.category`; values a mapper set are 
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import sys
 
 from beacon._version import __version__
@@ -28,10 +26,28 @@ def _os_name() -> str:
 
 
 def _user_name() -> str:
+    """`getpass.getuser()`'s answer (login env vars, then the password database), without
+    importing `getpass` (and `termios`) on the hook path."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        value = os.environ.get(name)
+        if value:
+            return value
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER") or os.environ.get("USERNAME") or ""
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, OSError):
+        return ""
+
+
+def _host_name() -> str:
+    """`socket.gethostname()`'s answer without importing `socket` on the hook path."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket
+
+    return socket.gethostname()
 
 
 class Enrich:
@@ -39,7 +55,7 @@ class Enrich:
 
     def __init__(self, hostname: str = "", origin: str = "local") -> None:
         self.endpoint = {
-            "hostname": hostname or socket.gethostname(),
+            "hostname": hostname or _host_name(),
             "os": _os_name(),
             "agent_version": __version__,
         }

@@ -15,8 +15,10 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from beacon.receivers.ingest import UNAVAILABLE, IngestResult, Outcome, Sink, status_protobuf
+from beacon.ingest import RETRY_MESSAGES, IngestResult, Outcome
 from beacon.receivers.otlp_decode import Signal, from_message
+from beacon.receivers.sink import OtlpSink
+from beacon.receivers.status import UNAVAILABLE, status_protobuf
 
 
 class _Export:
@@ -24,27 +26,23 @@ class _Export:
 
     signal: Signal = "logs"
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: OtlpSink) -> None:
         self.sink = sink
 
     def _response(self, result: IngestResult) -> Any:
         raise NotImplementedError
 
     async def Export(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        """Decode, hand to the sink, answer (or abort with UNAVAILABLE when overloaded)."""
+        """Decode, hand to the sink, answer once written (UNAVAILABLE when it cannot be)."""
         try:
             batch = from_message(self.signal, request)
         except ValueError as exc:
             self.sink.count_request("grpc", self.signal, "INVALID_ARGUMENT")
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        result = self.sink.ingest(self.signal, batch, "grpc")
+        result = await self.sink.otlp(self.signal, batch)
         if result.outcome is not Outcome.OK:
             self.sink.count_request("grpc", self.signal, "UNAVAILABLE")
-            message = (
-                "collector shutting down"
-                if result.outcome is Outcome.CLOSED
-                else "ingest queue full"
-            )
+            message = RETRY_MESSAGES[result.outcome]
             details = status_protobuf(UNAVAILABLE, message, retry_after=result.retry_after)
             await context.abort(
                 grpc.StatusCode.UNAVAILABLE,
@@ -88,7 +86,7 @@ class _Metrics(_Export, metrics_service_pb2_grpc.MetricsServiceServicer):
         return response
 
 
-def build_server(sink: Sink, *, max_message_bytes: int) -> grpc.aio.Server:
+def build_server(sink: OtlpSink, *, max_message_bytes: int) -> grpc.aio.Server:
     """An asyncio gRPC server with the three OTLP services; the caller binds and starts it."""
     server = grpc.aio.server(
         options=[

@@ -26,18 +26,18 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from beacon.receivers.ingest import (
+from beacon.errors import DecodeError
+from beacon.ingest import RETRY_MESSAGES, IngestResult, Outcome
+from beacon.receivers.otlp_decode import Signal, decode_json, decode_protobuf
+from beacon.receivers.sink import OtlpSink
+from beacon.receivers.status import (
     INVALID_ARGUMENT,
     RESOURCE_EXHAUSTED,
     UNAVAILABLE,
     UNIMPLEMENTED,
-    IngestResult,
-    Outcome,
-    Sink,
     status_json,
     status_protobuf,
 )
-from beacon.receivers.otlp_decode import DecodeError, Signal, decode_json, decode_protobuf
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -132,7 +132,7 @@ class OtlpHttpReceiver:
 
     def __init__(
         self,
-        sink: Sink,
+        sink: OtlpSink,
         *,
         max_request_bytes: int,
         max_decompressed_bytes: int,
@@ -195,15 +195,11 @@ class OtlpHttpReceiver:
             batch = decode_json(signal, body) if is_json else decode_protobuf(signal, body)
         except DecodeError as exc:
             return _error(400, INVALID_ARGUMENT, str(exc), json=is_json)
-        result = self.sink.ingest(signal, batch, "http")
+        result = await self.sink.otlp(signal, batch)
         if result.outcome is not Outcome.OK:
             seconds = max(1, round(result.retry_after))
             code = 503
-            message = (
-                "collector shutting down"
-                if result.outcome is Outcome.CLOSED
-                else "ingest queue full"
-            )
+            message = RETRY_MESSAGES[result.outcome]
             response = _error(code, UNAVAILABLE, message, json=is_json, retry_after=seconds)
             response.headers["Retry-After"] = str(seconds)
             return response

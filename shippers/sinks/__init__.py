@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from beacon.errors import PermanentError, RetryableError
+
 if TYPE_CHECKING:
     from shippers.config import ShipConfig
 
@@ -37,18 +39,6 @@ class Batch:
     data: bytes
     lines: int
     malformed: int = 0
-
-
-class RetryableError(Exception):
-    """A transient failure (408/429/5xx except 501, network); `retry_after` in seconds."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """A failure retrying cannot fix (other 4xx, bad credentials); stops the stream."""
 
 
 class Retry(Protocol):

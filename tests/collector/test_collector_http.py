@@ -17,9 +17,9 @@ from collector_harness import FIXTURES, RunningCollector
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 
-from beacon.collector import Collector
+from beacon.collector.service import Collector
 from beacon.config import BeaconConfig, CollectorConfig, WriterConfig
-from beacon.writer import EventWriter
+from beacon.logfiles.writer import EventWriter
 
 pytestmark = pytest.mark.network
 
@@ -190,19 +190,26 @@ def test_grpc_export_gzip_and_size_limit(shared_collector: RunningCollector) -> 
 
 
 class StalledWriter(EventWriter):
-    """A real writer whose disk never catches up: its thread is not started."""
+    """A real writer whose disk does not catch up until `release()` starts its thread."""
 
     def start(self) -> None:
         pass
 
+    def release(self) -> None:
+        super().start()
 
-def test_full_writer_queue_answers_503_retry_after_and_grpc_unavailable(tmp_path: Path) -> None:
-    """Backpressure: HTTP 503 + Retry-After, gRPC UNAVAILABLE; nothing mapped twice."""
+
+def test_full_writer_queue_answers_503_and_a_request_is_answered_only_once_written(
+    tmp_path: Path,
+) -> None:
+    """Backpressure: HTTP 503 + Retry-After, gRPC UNAVAILABLE; nothing mapped twice; the
+    accepted request is answered 200 only after its events reached the file."""
     config = BeaconConfig(
         collector=CollectorConfig(otlp_grpc="127.0.0.1:0", otlp_http="127.0.0.1:0"),
         writer=WriterConfig(log_dir=str(tmp_path), queue_events=10),
     )
-    collector = Collector(config, writer=StalledWriter(config.writer), out=io.StringIO())
+    writer = StalledWriter(config.writer)
+    collector = Collector(config, writer=writer, out=io.StringIO())
     stop = asyncio.Event()
     results: dict[str, object] = {}
 
@@ -215,31 +222,43 @@ def test_full_writer_queue_answers_503_retry_after_and_grpc_unavailable(tmp_path
         http = collector.addresses["otlp-http"]
         async with httpx.AsyncClient(timeout=10) as client:
             url = f"http://{http}/v1/logs"
-            first = await client.post(url, content=CODEX_PB.read_bytes(), headers=PB)
+            first = asyncio.create_task(client.post(url, content=CODEX_PB.read_bytes(), headers=PB))
+            for _ in range(200):  # the first request's events wait in the stalled queue
+                if writer.queue_depth:
+                    break
+                await asyncio.sleep(0.01)
             second = await client.post(url, content=CODEX_PB.read_bytes(), headers=PB)
-        results["first"], results["second"] = first.status_code, second
-        async with grpc.aio.insecure_channel(str(collector.addresses["otlp-grpc"])) as channel:
-            stub = logs_service_pb2_grpc.LogsServiceStub(channel)
-            try:
-                await stub.Export(
-                    logs_service_pb2.ExportLogsServiceRequest.FromString(CODEX_PB.read_bytes())
-                )
-            except grpc.aio.AioRpcError as exc:
-                results["grpc"] = exc.code()
+            async with grpc.aio.insecure_channel(str(collector.addresses["otlp-grpc"])) as chan:
+                stub = logs_service_pb2_grpc.LogsServiceStub(chan)
+                try:
+                    await stub.Export(
+                        logs_service_pb2.ExportLogsServiceRequest.FromString(CODEX_PB.read_bytes())
+                    )
+                except grpc.aio.AioRpcError as exc:
+                    results["grpc"] = exc.code()
+            results["pending_while_stalled"] = not first.done()
+            results["file_before"] = (tmp_path / "runtime.jsonl").exists()
+            writer.release()
+            results["first"] = (await first).status_code
+            results["lines_at_answer"] = (tmp_path / "runtime.jsonl").read_bytes().count(b"\n")
+        results["second"] = second
         stop.set()
         await task
 
     thread = threading.Thread(target=asyncio.run, args=(scenario(),))
     thread.start()
     thread.join(30)
+    assert results["pending_while_stalled"] is True
+    assert results["file_before"] is False
     assert results["first"] == 200
+    assert results["lines_at_answer"] == writer.stats.written["runtime"] > 0
     second = results["second"]
     assert isinstance(second, httpx.Response)
     assert second.status_code == 503 and second.headers["Retry-After"] == "1"
     assert status_pb2.Status.FromString(second.content).code == 14
     assert results["grpc"] == grpc.StatusCode.UNAVAILABLE
-    assert collector.busy_rejections == 2
-    assert collector.received["logs"] == 23  # only the accepted request was mapped
+    assert collector.ingest.stats.busy_rejections == 2
+    assert collector.ingest.stats.received["logs"] == 23  # only the accepted request was mapped
 
 
 def test_grpc_reports_partial_success_for_cut_values(shared_collector: RunningCollector) -> None:

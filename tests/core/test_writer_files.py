@@ -1,4 +1,4 @@
-"""`beacon.jsonl` on disk: rotation chain, oversize lines, permissions, torn-tail repair."""
+"""`beacon.logfiles.jsonl` on disk: rotation chain, oversize lines, modes, torn-tail repair."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 
 from beacon.config import WriterConfig, load_config, with_log_dir
 from beacon.errors import StorageError
-from beacon.jsonl import FileModes, JsonlFile, ensure_directory
+from beacon.logfiles.jsonl import FileModes, JsonlFile, ensure_directory
+from beacon.logfiles.writer import EventWriter
 from beacon.schema import new_event
-from beacon.writer import EventWriter
 
 
 def _writer_config(log_dir: Path, **changes: object) -> WriterConfig:

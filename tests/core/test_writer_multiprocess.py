@@ -19,7 +19,7 @@ EVENTS_FROM_WRITER = 1500
 _APPENDER = r"""
 import json, sys, time
 from pathlib import Path
-from beacon.jsonl import JsonlFile
+from beacon.logfiles.jsonl import JsonlFile
 
 path, ident, count, rotate, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), \
     int(sys.argv[4]), Path(sys.argv[5])
@@ -45,7 +45,7 @@ from dataclasses import replace
 from pathlib import Path
 from beacon.config import load_config, with_log_dir
 from beacon.schema import new_event
-from beacon.writer import EventWriter
+from beacon.logfiles.writer import EventWriter
 
 log_dir, ident, count, rotate, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
     int(sys.argv[4]), Path(sys.argv[5])

@@ -19,11 +19,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from beacon.config import BeaconConfig, WriterConfig, load_config, with_log_dir
-from beacon.jsonl import JsonlFile
+from beacon.logfiles.jsonl import JsonlFile
+from beacon.logfiles.writer import EventWriter
 from beacon.pipeline import build_pipeline
 from beacon.schema import Action, load_json_schema, new_event
 from beacon.schema.actions import INVENTORY_ACTIONS
-from beacon.writer import EventWriter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -319,7 +319,7 @@ import json, resource, sys, time
 from dataclasses import replace
 from beacon.config import load_config, with_log_dir
 from beacon.schema import new_event
-from beacon.writer import EventWriter, serialize
+from beacon.logfiles.writer import EventWriter, serialize
 
 def event(n, pad=250):
     return new_event("tool.completed", harness="test", message=f"seq-{n:03d}",

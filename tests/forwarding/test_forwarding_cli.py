@@ -101,7 +101,7 @@ def test_docs_matrix_and_sections_match_forward_list() -> None:
 
 
 def test_vector_configs_tree_has_no_drift() -> None:
-    """vector-configs/ equals a fresh regeneration (run `python -m beacon.forwarding.reference`)."""
+    """vector-configs/ equals a fresh regeneration (`python scripts/regenerate.py forwarding`)."""
     root = REPO_ROOT / "vector-configs"
     expected = reference_files()
     actual = {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}

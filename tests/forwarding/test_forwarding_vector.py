@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from config_validators import VectorSchema, vector_errors, vector_topology_errors
 
 from beacon.forwarding.destination import PackOptions
 from beacon.forwarding.destinations import DESTINATIONS
 from beacon.forwarding.renderers import vector
-from beacon.forwarding.validate import VectorSchema, vector_errors, vector_topology_errors
 
 VECTOR_DESTS = [name for name, d in DESTINATIONS.items() if "vector" in d.shippers]
 OPTION_SETS = {

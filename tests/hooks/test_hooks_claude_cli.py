@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from claude_cli_harness import COMMAND, claude_binary, claude_env, fake_api, run_claude_turn
 from collector_harness import start_collector
-from conftest import HOOKS_BIN
+from hook_harness import HOOKS_BIN
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 __all__ = ["fake_api"]  # the fixture, imported for pytest

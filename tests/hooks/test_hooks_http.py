@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from collector_harness import RunningCollector, start_collector
-from conftest import FIXTURES, recorded_payloads
+from hook_harness import FIXTURES, recorded_payloads
 
-from beacon.hooks_spool import spool_payload
+from beacon.hooks.spool import spool_payload
 
 pytestmark = pytest.mark.network
 RECORDED = recorded_payloads()

@@ -176,7 +176,7 @@ def gcs_reader() -> Callable[[Any, str], tuple[list[bytes], list[Any]]]:
 @pytest.fixture
 def tls_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A self-signed cert for 127.0.0.1, trusted by requests/httpx in this and child processes."""
-    from shippers.testing import make_tls_cert
+    from fakes import make_tls_cert
 
     cert, key = make_tls_cert(tmp_path_factory.mktemp("tls"))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
@@ -187,7 +187,7 @@ def tls_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
 @pytest.fixture
 def logs_ingestion(tls_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A Logs Ingestion + token fake, with AZURE_* env pointing at it."""
-    from shippers.testing import LogsIngestionServer
+    from fakes import LogsIngestionServer
 
     server = LogsIngestionServer(tls=tls_env)
     server.start()
@@ -204,7 +204,7 @@ def logs_ingestion(tls_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
 @pytest.fixture
 def hec_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A Splunk HEC fake with the token in BEACON_SPLUNK_HEC_TOKEN."""
-    from shippers.testing import HECServer
+    from fakes import HECServer
 
     server = HECServer(token=str(uuid.uuid4()))
     server.start()

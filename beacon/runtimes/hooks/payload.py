@@ -8,15 +8,18 @@ Stdlib + `beacon.schema` + `beacon.runtimes.tool_calls` only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from typing import Any
+from collections.abc import Callable
 
 from beacon.runtimes.coerce import as_int, as_str
 from beacon.runtimes.tool_calls import ToolCall, classify, exit_code_from, split_mcp_name
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event, new_event, now_timestamp, parse_timestamp
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 SOURCE_COMMAND = "hook.command"
 SOURCE_HTTP = "hook.http"
@@ -77,9 +80,23 @@ def hook_input(
     event_hint: str = "",
     source: str = SOURCE_COMMAND,
     timestamp: str | None = None,
+    loads: Callable[[bytes], Any] | None = None,
 ) -> HookInput:
-    """Decode a raw hook body; the event name comes from the payload, else from the hint."""
-    payload, error = decode_payload(data)
+    """Decode a raw hook body; the event name comes from the payload, else from the hint.
+
+    `loads` is a faster strict decoder to try first (the collector passes orjson's); a body
+    it refuses (big integers, non-finite numbers, lone surrogates, bad JSON) goes to the
+    tolerant stdlib decoder, so the result is the same either way.
+    """
+    payload: Any = None
+    error: str | None = "undecoded"
+    if loads is not None:
+        try:
+            payload, error = loads(data), None
+        except Exception:  # refused by the strict decoder: the tolerant one decides
+            error = "undecoded"
+    if error is not None:
+        payload, error = decode_payload(data)
     name = ""
     if isinstance(payload, dict):
         name = as_str(payload.get("hook_event_name")) or as_str(payload.get("type")) or ""
@@ -273,6 +290,8 @@ def tool_event(
         diff = diff_of(args)
         if diff is not None:
             data = diff.encode("utf-8", "replace")
+            import hashlib  # here: only file edits pay for loading OpenSSL
+
             file_block["diff_hash"] = hashlib.sha256(data).hexdigest()
             file_block["diff_bytes"] = len(data)
             file_block["diff"] = diff

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     """Load config, apply flags, serve until a signal; exit 0 after a clean shutdown."""
     import asyncio
 
-    from beacon.collector import Collector
+    from beacon.collector.service import Collector
     from beacon.config import load_config
 
     config = load_config(args.config, env=os.environ)

@@ -3,8 +3,9 @@
 A hook in a read-only sandbox (or on a full disk) cannot append to `runtime.jsonl`; it
 writes the raw payload, with platform, event and time, to a private per-user directory
 (0700, owned by the user). `beacon run` ingests the spool on start and every few seconds:
-each file is claimed by an atomic rename, mapped with its original time, handed to the
-pipeline, and deleted once accepted, so it is ingested exactly once. Writing is stdlib only.
+each file is claimed by an atomic rename, mapped with its original time, sent through the
+one ingest path, and deleted once its events are written, so it is ingested exactly once
+(a crash between the write and the delete can repeat it, never lose it). Stdlib only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,8 @@ def read_spooled(path: Path) -> tuple[dict[str, Any], bytes]:
     return header if isinstance(header, dict) else {}, body
 
 
-Deliver = Callable[[dict[str, Any], bytes], bool]
-"""Hands one spooled payload (header, body) to the pipeline; False means "not now"."""
+Deliver = Callable[[dict[str, Any], bytes], Awaitable[bool]]
+"""Ingests one spooled payload (header, body); True once written, False means "not now"."""
 
 
 class SpoolIngester:
@@ -134,8 +135,8 @@ class SpoolIngester:
                 elif name.endswith(SUFFIX) and not name.startswith("."):
                     yield path
 
-    def ingest_once(self) -> int:
-        """Ingest every spooled payload now; returns how many were accepted."""
+    async def ingest_once(self) -> int:
+        """Ingest every spooled payload now; returns how many were written."""
         count = 0
         for path in self._files():
             claimed = path.with_name(path.name + CLAIMED)
@@ -144,7 +145,7 @@ class SpoolIngester:
                 header, body = read_spooled(claimed)
             except OSError:
                 continue
-            if not self.deliver(header, body):
+            if not await self.deliver(header, body):
                 os.replace(claimed, path)  # busy: leave it for the next round
                 break
             try:
@@ -168,7 +169,7 @@ async def run_periodically(
         await asyncio.sleep(0.05)
     while True:
         try:
-            ingester.ingest_once()
+            await ingester.ingest_once()
         except Exception:  # a bad spool must not stop the collector
             ingester.failed += 1
         await asyncio.sleep(interval)

@@ -3,7 +3,7 @@
 `beacon-hooks --platform <runtime> [--log-dir DIR] [--collector URL] [EVENT]` reads the
 hook payload from stdin (Codex `notify` passes it as the last argument), forwards it to
 `POST {collector}/v1/hooks/<runtime>` over loopback with a short deadline, and when the
-collector does not take it, records it locally (`beacon.hooks_local`). Whatever happens it
+collector does not take it, records it locally (`beacon.hooks.local`). Whatever happens it
 prints the runtime's no-op reply, at most one line on stderr, and exits 0. The forwarding
 path imports only `sys`, `os` and `_socket` (no `json`, `re` or `socket`): a hook runs
 on every tool call and its start-up time is the agent's waiting time.
@@ -205,7 +205,7 @@ def run(inv: Invocation, data: bytes) -> tuple[bytes, str | None]:
         note = f"unknown --platform {inv.platform!r}, recorded as unclassified"
     elif forward(collector_url(inv), inv.platform, event, data, TIMEOUT_SECONDS) is None:
         return reply, None
-    from beacon.hooks_local import record_locally
+    from beacon.hooks.local import record_locally
 
     outcome = record_locally(inv.platform, data, event_hint=event, log_dir=inv.log_dir)
     return reply, "; ".join(n for n in (note, outcome) if n) or None

@@ -1,11 +1,11 @@
-"""The event writer: one thread, a bounded queue, group commit into the two streams.
+"""The collector's event writer: one thread, a bounded queue, group commit into the streams.
 
-Producers (receivers) `submit` batches; a full queue says no at once, which the receivers
-turn into 429/503 or `UNAVAILABLE` so clients retry: backpressure, never unbounded memory.
-Batches are serialized and routed (inventory actions to `inventory_state.jsonl`, the rest
-to `runtime.jsonl`) in the producer's thread, while the events are still in cache; the
-writer thread only joins lines and appends each stream in one locked write, which releases
-the GIL. A failing disk is retried (and reported); accepted events are not dropped.
+Producers `submit` batches of lines (serialized and routed in their own thread, see
+`beacon.logfiles.lines`) with a callback; a full queue says no at once, which the receivers
+turn into 503 or `UNAVAILABLE` so clients retry: backpressure, never unbounded memory. The
+writer thread joins the queued batches of all producers and appends each stream in one
+locked write (group commit), then calls each batch's callback: that is when a request may be
+acknowledged. A failing disk is retried (and reported); accepted events are not dropped.
 """
 
 from __future__ import annotations
@@ -13,18 +13,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from beacon.config import WriterConfig
-from beacon.jsonl import FileModes, JsonlFile, ensure_directory
+from beacon.logfiles.jsonl import FileModes, JsonlFile, ensure_directory
+from beacon.logfiles.lines import Lines
+from beacon.logfiles.names import STREAM_FILES
 from beacon.pipeline.base import to_json
-from beacon.schema.actions import INVENTORY_ACTIONS
 from beacon.schema.event import Event
 
-RUNTIME_FILE = "runtime.jsonl"
-INVENTORY_FILE = "inventory_state.jsonl"
+OnWritten = Callable[[bool], None]
+"""Called once a submitted batch is on disk (True) or given up at close (False)."""
+
 _RETRY_MIN, _RETRY_MAX = 0.2, 5.0
 _GROUP_EVENTS = 2048  # events per group commit
 
@@ -51,39 +53,9 @@ def serialize(event: Event) -> bytes:
     return to_json(event) + b"\n"
 
 
-@dataclass(slots=True)
-class Lines:
-    """A batch serialized into JSONL lines, split by stream: what the writer queues."""
-
-    runtime: list[bytes] = field(default_factory=list)
-    inventory: list[bytes] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.runtime) + len(self.inventory)
-
-    def add(self, event: Event, line: bytes) -> None:
-        """Route one event's line (ending in a newline) by its action."""
-        action = event.get("event", {}).get("action")
-        (self.inventory if action in INVENTORY_ACTIONS else self.runtime).append(line)
-
-    @classmethod
-    def of(cls, events: Iterable[Event]) -> Lines:
-        """Serialize and route `events`."""
-        lines = cls()
-        for event in events:
-            lines.add(event, serialize(event))
-        return lines
-
-    @classmethod
-    def of_serialized(cls, pairs: Iterable[tuple[Event, bytes]]) -> Lines:
-        """Route events whose JSON (without the newline) the pipeline already made."""
-        runtime: list[bytes] = []
-        inventory: list[bytes] = []
-        for event, blob in pairs:  # `add`, inlined: this runs for every event
-            meta = event.get("event")
-            action = meta.get("action") if isinstance(meta, dict) else None
-            (inventory if action in INVENTORY_ACTIONS else runtime).append(blob + b"\n")
-        return cls(runtime, inventory)
+def lines_of(events: list[Event]) -> Lines:
+    """Serialize and route events the pipeline has not serialized."""
+    return Lines.of(events, to_json)
 
 
 class EventWriter:
@@ -103,11 +75,11 @@ class EventWriter:
                 archives=config.rotate_archives,
                 modes=modes,
             )
-            for name, filename in (("runtime", RUNTIME_FILE), ("inventory", INVENTORY_FILE))
+            for name, filename in STREAM_FILES.items()
         }
         self.stats = WriterStats()
         self._clock = clock
-        self._queue: deque[Lines] = deque()
+        self._queue: deque[tuple[Lines, OnWritten | None]] = deque()
         self._pending = 0
         self._cond = threading.Condition()
         self._closing = False
@@ -118,7 +90,7 @@ class EventWriter:
     @property
     def paths(self) -> dict[str, Path]:
         """Where each stream is written."""
-        return {name: f.path for name, f in self._files.items()}
+        return {name: Path(f.path) for name, f in self._files.items()}
 
     def start(self) -> None:
         """Create the directory, repair torn tails left by a crash, start the thread."""
@@ -128,15 +100,20 @@ class EventWriter:
         self._thread = threading.Thread(target=self._run, name="beacon-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, events: list[Event] | Lines, timeout: float = 0) -> bool:
+    def submit(
+        self, events: list[Event] | Lines, timeout: float = 0, on_written: OnWritten | None = None
+    ) -> bool:
         """Queue a batch; False (nothing queued) when it does not fit within `timeout` s.
 
-        Events are serialized here, in the caller's thread (see the module docstring).
+        `on_written` runs in the writer thread once the batch is on disk (see the module
+        docstring). Events are serialized here, in the caller's thread.
         """
         if not events:
+            if on_written is not None:
+                on_written(True)
             return True
         if not isinstance(events, Lines):
-            events = Lines.of(events)
+            events = lines_of(events)
         with self._cond:
             deadline = self._clock() + timeout
             while self._pending + len(events) > self.config.queue_events and self._pending:
@@ -148,7 +125,7 @@ class EventWriter:
             if self._closing:
                 self.stats.rejected += len(events)
                 return False
-            self._queue.append(events)
+            self._queue.append((events, on_written))
             self._pending += len(events)
             self.stats.submitted += len(events)
             self.stats.queue_depth = self._pending
@@ -172,7 +149,7 @@ class EventWriter:
             jsonl.close()
 
     # -- the writer thread ------------------------------------------------------------------
-    def _take(self) -> list[Lines] | None:
+    def _take(self) -> list[tuple[Lines, OnWritten | None]] | None:
         """Queued batches up to `_GROUP_EVENTS` events, waiting up to the fsync interval.
 
         None when closed and empty. Groups are bounded because one huge write costs more
@@ -186,9 +163,9 @@ class EventWriter:
                 if not self._queue:
                     return []
             batches = [self._queue.popleft()]
-            size = len(batches[0])
-            while self._queue and size + len(self._queue[0]) <= _GROUP_EVENTS:
-                size += len(self._queue[0])
+            size = len(batches[0][0])
+            while self._queue and size + len(self._queue[0][0]) <= _GROUP_EVENTS:
+                size += len(self._queue[0][0])
                 batches.append(self._queue.popleft())
             return batches
 
@@ -204,26 +181,30 @@ class EventWriter:
             self._maybe_fsync()
         self._maybe_fsync(final=True)
 
-    def _write(self, batches: list[Lines]) -> None:
+    def _write(self, batches: list[tuple[Lines, OnWritten | None]]) -> None:
         lines: dict[str, list[bytes]] = {"runtime": [], "inventory": []}
-        for batch in batches:
+        for batch, _ in batches:
             lines["runtime"] += batch.runtime
             lines["inventory"] += batch.inventory
         fsync_now = self.config.fsync == "always"
+        complete = True
         for stream, stream_lines in lines.items():
             if stream_lines:
-                self._append_retrying(stream, stream_lines, fsync_now)
-        count = sum(len(b) for b in batches)
+                complete &= self._append_retrying(stream, stream_lines, fsync_now)
+        count = sum(len(b) for b, _ in batches)
         with self._cond:
             self._pending -= count
             self.stats.queue_depth = self._pending
             self._cond.notify_all()
+        for _, on_written in batches:
+            if on_written is not None:
+                on_written(complete)
 
-    def _append_retrying(self, stream: str, lines: list[bytes], fsync: bool) -> None:
+    def _append_retrying(self, stream: str, lines: list[bytes], fsync: bool) -> bool:
         """Append, retrying with backoff on I/O errors (full disk, deleted directory).
 
         Accepted events are never dropped while running; only a close that cannot write
-        gives up, and counts what it could not write.
+        gives up, counts what it could not write, and returns False.
         """
         delay = _RETRY_MIN
         jsonl = self._files[stream]
@@ -240,7 +221,7 @@ class EventWriter:
                 self.stats.last_error = f"{jsonl.path}: {exc.strerror or exc}"
                 if self._closing and delay >= _RETRY_MAX:
                     self.stats.unwritten_at_close += len(lines)
-                    return
+                    return False
                 with self._cond:
                     self._cond.wait(delay)
                 delay = min(delay * 2, _RETRY_MAX)
@@ -253,7 +234,7 @@ class EventWriter:
             self.stats.write_seconds_total += elapsed
             self.stats.write_seconds_max = max(self.stats.write_seconds_max, elapsed)
             self._dirty = not fsync
-            return
+            return True
 
     def _recover(self, jsonl: JsonlFile) -> None:
         """Reopen handles (the lock file may be gone) and recreate a deleted log directory."""

@@ -2,8 +2,8 @@
 
 Every append happens under `flock` on the sidecar `<file>.lock`, with `O_APPEND` and one
 `write` per chunk of whole lines, so the collector and hook processes never interleave.
-Rotation (`runtime.jsonl` → `.1` … `.N`) is decided under the same lock. Stdlib only:
-the hook fallback path appends through this module.
+Rotation (`runtime.jsonl` → `.1` … `.N`) is decided under the same lock. Stdlib only,
+and light (no `pathlib`, `dataclasses` or `typing`): `beacon-hooks` appends through it.
 """
 
 from __future__ import annotations
@@ -12,21 +12,41 @@ import errno
 import fcntl
 import os
 import stat
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from pathlib import Path
 
 from beacon.errors import StorageError
+from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from os import PathLike
+
+    StrPath = str | PathLike[str]
 
 
-@dataclass(frozen=True)
 class FileModes:
-    """Permissions for log files and the directories Beacon creates."""
+    """Permissions for log files and the directories Beacon creates (immutable)."""
 
-    file: int = 0o600
-    directory: int = 0o700
-    group: str = ""
+    __slots__ = ("directory", "file", "group")
+
+    def __init__(self, file: int = 0o600, directory: int = 0o700, group: str = "") -> None:
+        self.file = file
+        self.directory = directory
+        self.group = group
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileModes):
+            return NotImplemented
+        return (self.file, self.directory, self.group) == (other.file, other.directory, other.group)
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.directory, self.group))
+
+    def __repr__(self) -> str:
+        return (
+            f"FileModes(file={self.file:#o}, directory={self.directory:#o}, group={self.group!r})"
+        )
 
     @classmethod
     def for_mode(cls, mode: str, group: str = "") -> FileModes:
@@ -47,17 +67,21 @@ def _gid(group: str) -> int | None:
         raise StorageError(f"writer.group: no such group {group!r}") from None
 
 
-def ensure_directory(path: Path, modes: FileModes) -> None:
+def ensure_directory(path: StrPath, modes: FileModes) -> None:
     """Create `path` and missing parents with Beacon's modes; refuse a world-writable one.
 
     Existing directories keep their permissions (the log dir may be the user's own folder),
     but one anybody can write to without the sticky bit is refused.
     """
-    missing: list[Path] = []
+    path = os.path.abspath(os.fspath(path))
+    missing: list[str] = []
     probe = path
-    while not probe.exists():
+    while not os.path.exists(probe):
         missing.append(probe)
-        probe = probe.parent
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
     gid = _gid(modes.group)
     for directory in reversed(missing):
         try:
@@ -69,9 +93,9 @@ def ensure_directory(path: Path, modes: FileModes) -> None:
             raise StorageError(f"cannot create log directory {directory}: {exc.strerror}") from None
         if gid is not None:
             os.chown(directory, -1, gid)
-    if not path.is_dir():
+    if not os.path.isdir(path):
         raise StorageError(f"log directory {path} is not a directory")
-    info = path.stat()
+    info = os.stat(path)
     if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
         raise StorageError(f"log directory {path} is world-writable; refusing to write there")
 
@@ -85,15 +109,16 @@ class JsonlFile:
 
     def __init__(
         self,
-        path: Path,
+        path: StrPath,
         *,
-        rotate_bytes: int = 10 * 1024 * 1024,
-        archives: int = 5,
+        rotate_bytes: int = ROTATE_BYTES,
+        archives: int = ROTATE_ARCHIVES,
         modes: FileModes | None = None,
     ) -> None:
         self.path = path
-        self.lock_path = path.with_name(path.name + ".lock")
-        self.torn_path = path.with_name(path.name + ".torn")
+        self._file = os.fspath(path)
+        self.lock_path = self._file + ".lock"
+        self.torn_path = self._file + ".torn"
         self.rotate_bytes = rotate_bytes
         self.archives = archives
         self.modes = modes or FileModes()
@@ -106,7 +131,7 @@ class JsonlFile:
         self.appended = 0  # lines of the last `append` that are on disk, whole
 
     # -- file handles -------------------------------------------------------------------
-    def _open(self, path: Path, flags: int) -> int:
+    def _open(self, path: str, flags: int) -> int:
         # O_NOFOLLOW: a symlink planted in a shared directory must not redirect our writes.
         fd = os.open(path, flags | os.O_CLOEXEC | os.O_NOFOLLOW, self.modes.file)
         info = os.fstat(fd)
@@ -119,14 +144,14 @@ class JsonlFile:
     def _current_fd(self) -> int:
         """An append fd for the path as it is now (another process may have rotated it)."""
         try:
-            ino = os.stat(self.path).st_ino
+            ino = os.stat(self._file).st_ino
         except FileNotFoundError:
             ino = -1
         if self._fd < 0 or ino != self._ino:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1  # a failed reopen must not leave a closed fd to close again
-            self._fd = self._open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            self._fd = self._open(self._file, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             self._ino = os.fstat(self._fd).st_ino
         return self._fd
 
@@ -198,19 +223,19 @@ class JsonlFile:
 
     def _rotate(self) -> int:
         """Shift `.i` → `.i+1`, active → `.1`, drop the oldest; return the new active fd."""
-        base = str(self.path)
-        oldest = Path(f"{base}.{self.archives}")
+        base = self._file
         if self.archives <= 0:
-            os.unlink(self.path)
+            os.unlink(base)
         else:
-            oldest.unlink(missing_ok=True)
+            with suppress(FileNotFoundError):
+                os.unlink(f"{base}.{self.archives}")
             for i in range(self.archives - 1, 0, -1):
-                source = Path(f"{base}.{i}")
-                if source.exists():
+                source = f"{base}.{i}"
+                if os.path.exists(source):
                     os.replace(source, f"{base}.{i + 1}")
-            os.replace(self.path, f"{base}.1")
+            os.replace(base, f"{base}.1")
         self.rotations += 1
-        _fsync_dir(self.path.parent)
+        _fsync_dir(os.path.dirname(os.path.abspath(base)))
         return self._current_fd()
 
     def repair_torn_tail(self) -> int:
@@ -220,7 +245,7 @@ class JsonlFile:
         """
         with self.locked():
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+                fd = os.open(self._file, os.O_RDWR | os.O_CLOEXEC)
             except FileNotFoundError:
                 return 0
             try:
@@ -266,7 +291,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str) -> None:
     """Make a rename durable; some filesystems refuse directory fsync, which is fine."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)

@@ -1,51 +1,12 @@
-"""The seam between receivers and the collector: what a receiver hands over and gets back.
+"""The `google.rpc.Status` / `RetryInfo` encoders both OTLP transports need.
 
-Receivers decode and answer in their protocol; the `Sink` decides (map, process, queue).
-Also holds the tiny `google.rpc.Status` / `RetryInfo` encoders both transports need, so we
-do not depend on googleapis-common-protos for two messages.
+Hand-written because they are two tiny messages: not worth a dependency on
+googleapis-common-protos.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-from typing import Protocol
-
 import orjson
-
-from beacon.receivers.otlp_decode import Signal
-from beacon.runtimes.records import Batch
-
-
-class Outcome(Enum):
-    """How an Export request ended for the sender."""
-
-    OK = "ok"
-    BUSY = "busy"  # writer queue full: retryable (HTTP 503 / gRPC UNAVAILABLE)
-    CLOSED = "closed"  # shutting down: retryable, try again later
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    """The sink's verdict; `rejected` and `message` fill OTLP `partial_success`."""
-
-    outcome: Outcome
-    rejected: int = 0
-    message: str = ""
-    retry_after: float = 1.0
-
-
-class Sink(Protocol):
-    """Where receivers deliver decoded batches (the collector implements it)."""
-
-    def ingest(self, signal: Signal, batch: Batch, transport: str) -> IngestResult:
-        """Map, process and queue one decoded Export request."""
-        ...
-
-    def count_request(self, transport: str, signal: str, code: str) -> None:
-        """Count one answered request by transport, signal and status code."""
-        ...
-
 
 # gRPC status codes used in `google.rpc.Status.code`.
 INVALID_ARGUMENT = 3
