@@ -19,7 +19,7 @@ from typing import IO, Any, cast
 import orjson
 
 from beacon.errors import UsageError
-from beacon.writer import INVENTORY_FILE, RUNTIME_FILE
+from beacon.logfiles.names import INVENTORY_FILE, RUNTIME_FILE
 
 _ARCHIVE = re.compile(r"\.(\d+)(\.gz)?$")
 
