@@ -21,12 +21,12 @@ from beacon.collector.address import Address, is_loopback, parse_address
 from beacon.config import BeaconConfig
 from beacon.errors import ConfigError
 from beacon.ingest import Ingest
-from beacon.logfiles.writer import WriterStats
+from beacon.logfiles.writer import EventWriter
 from beacon.runtimes.context import MapContext, MapOptions
 from beacon.runtimes.registry import Mapper
 
 if TYPE_CHECKING:
-    from beacon.ingest import EventPipeline, LineWriter
+    from beacon.pipeline.base import Pipeline
 
 __all__ = ["Address", "Collector", "is_loopback", "parse_address"]
 
@@ -42,8 +42,8 @@ class Collector:
         self,
         config: BeaconConfig,
         *,
-        pipeline: EventPipeline | None = None,
-        writer: LineWriter | None = None,
+        pipeline: Pipeline | None = None,
+        writer: EventWriter | None = None,
         out: TextIO | None = None,
     ) -> None:
         self.config = config
@@ -57,8 +57,6 @@ class Collector:
 
             pipeline = build_pipeline(config)
         if writer is None:
-            from beacon.logfiles.writer import EventWriter
-
             writer = EventWriter(config.writer)
         self.pipeline = pipeline
         self.writer = writer
@@ -91,18 +89,14 @@ class Collector:
     def metrics_text(self) -> str:
         """Prometheus text exposition of collector, pipeline and writer counters."""
         from beacon.collector.metrics import collector_metrics
-        from beacon.pipeline.base import PipelineStats
 
-        pstats = getattr(self.pipeline, "stats", None)
-        wstats = getattr(self.writer, "stats", None)
-        counters = getattr(self.pipeline, "counters", None)
         return collector_metrics(
             self.ingest.stats,
-            pstats if isinstance(pstats, PipelineStats) else PipelineStats(),
-            counters() if callable(counters) else {},
+            self.pipeline.stats,
+            self.pipeline.counters(),
             self.mapper.context.dropped,
             self.mapper.mapping_errors,
-            wstats if isinstance(wstats, WriterStats) else WriterStats(),
+            self.writer.stats,
         )
 
     # ------------------------------------------------------------------ serving
