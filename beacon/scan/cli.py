@@ -131,7 +131,17 @@ def _scan(args: argparse.Namespace) -> int:
         events = (e for e in events if (event_time(e) or 0.0) >= since)
     stats = ScanStats()
     started = time.perf_counter()
-    findings = list(Engine(rules).run(events, stats))
+    # Text output streams: only counts are kept, so a scan of any size runs in bounded
+    # memory. JSON and SARIF need the whole list.
+    keep = args.json or args.sarif is not None
+    findings: list[Any] = []
+    by_severity = dict.fromkeys(reversed(SEVERITY_NAMES), 0)
+    for finding in Engine(rules).run(events, stats):
+        by_severity[finding.severity] += 1
+        if keep:
+            findings.append(finding)
+        else:
+            _print_finding(finding)
     elapsed = time.perf_counter() - started
     summary = {
         "logs": [str(a) for a in actives],
@@ -140,10 +150,8 @@ def _scan(args: argparse.Namespace) -> int:
         "scanned": stats.events,
         "malformed_lines": read.malformed,
         "rules": len(rules),
-        "findings": len(findings),
-        "by_severity": {
-            s: sum(1 for f in findings if f.severity == s) for s in reversed(SEVERITY_NAMES)
-        },
+        "findings": sum(by_severity.values()),
+        "by_severity": by_severity,
         "evaluation_errors": stats.errors,
         "seconds": round(elapsed, 3),
     }
@@ -159,21 +167,26 @@ def _scan(args: argparse.Namespace) -> int:
         json.dump({"findings": [f.as_dict() for f in findings], "summary": summary}, sys.stdout)
         sys.stdout.write("\n")
     else:
-        _print_findings(findings, summary, stats.error_samples)
+        if keep:
+            for finding in findings:
+                _print_finding(finding)
+        _print_summary(summary, stats.error_samples)
     if args.fail_on is not None:
         gate = severity_rank(args.fail_on)
-        if any(f.rule.rank >= gate for f in findings):
+        if any(n for s, n in by_severity.items() if severity_rank(s) >= gate):
             return EXIT_GATE
     return 0
 
 
-def _print_findings(findings: list[Any], summary: dict[str, Any], errors: list[str]) -> None:
-    for f in findings:
-        print(f"{f.severity.upper():<9} {f.rule.id}: {f.rule.title}")
-        print(f"          session {f.session_id or '-'} · {f.rule.reason}")
-        for ref in f.events:
-            step = f" [{ref.step}]" if ref.step else ""
-            print(f"          {ref.timestamp or '-'} {ref.action} {ref.id or '-'}{step}")
+def _print_finding(f: Any) -> None:
+    print(f"{f.severity.upper():<9} {f.rule.id}: {f.rule.title}")
+    print(f"          session {f.session_id or '-'} · {f.rule.reason}")
+    for ref in f.events:
+        step = f" [{ref.step}]" if ref.step else ""
+        print(f"          {ref.timestamp or '-'} {ref.action} {ref.id or '-'}{step}")
+
+
+def _print_summary(summary: dict[str, Any], errors: list[str]) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in summary["by_severity"].items() if n)
     print(
         f"{summary['findings']} finding(s){f' ({counts})' if counts else ''} in "
