@@ -138,14 +138,16 @@ def build_log(path: Path, count: int, seed: int = 7) -> None:
             out.write(orjson.dumps(event) + b"\n")
 
 
-def best_of(runs: int, fn: Any) -> tuple[float, Any]:
-    """The shortest wall time of `runs` calls and the last result."""
-    best, result = float("inf"), None
+def best_of(runs: int, fn: Any) -> tuple[float, float, Any]:
+    """The shortest wall time and the shortest CPU time of `runs` calls, and the last result.
+    CPU time is what "per core" means on a machine whose cores other jobs share."""
+    best_wall, best_cpu, result = float("inf"), float("inf"), None
     for _ in range(runs):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best_wall, best_cpu, result
 
 
 def main() -> None:
@@ -175,19 +177,19 @@ def main() -> None:
             findings = list(Engine(pack.rules).run(read_events([log]), stats))
             return len(findings), stats
 
-        read_s, events = best_of(3, read_only)
-        scan_s, (findings, stats) = best_of(3, scan)
+        read_s, read_cpu, events = best_of(3, read_only)
+        scan_s, scan_cpu, (findings, stats) = best_of(3, scan)
 
     rows = [
-        ("read + parse only (baseline)", read_s, events / read_s),
-        (f"scan, baseline pack ({len(pack.rules)} rules)", scan_s, events / scan_s),
+        ("read + parse only (baseline)", read_s, read_cpu),
+        (f"scan, baseline pack ({len(pack.rules)} rules)", scan_s, scan_cpu),
     ]
     print(f"log: {events} events, {size / 1e6:.1f} MB, one core")
-    print(f"{'mode':44} {'seconds':>8} {'events/s':>10}")
-    for name, seconds, rate in rows:
-        print(f"{name:44} {seconds:8.2f} {rate:10,.0f}")
+    print(f"{'mode':40} {'wall s':>7} {'events/s':>10} {'CPU s':>7} {'events/CPU-s':>13}")
+    for name, wall, cpu in rows:
+        print(f"{name:40} {wall:7.2f} {events / wall:10,.0f} {cpu:7.2f} {events / cpu:13,.0f}")
     print(
-        f"scan/baseline time ratio {scan_s / read_s:.2f}; findings {findings}; "
+        f"scan/baseline CPU ratio {scan_cpu / read_cpu:.2f}; findings {findings}; "
         f"CEL evaluations {stats.evaluations} ({stats.evaluations / events:.3f}/event), "
         f"pre-checked out {stats.prefiltered}, errors {stats.errors}"
     )
