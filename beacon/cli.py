@@ -18,7 +18,9 @@ from beacon.errors import BeaconError
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon.collector import cli as collector_cli
+    from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.inventory import cli as inventory_cli
     from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli
 
@@ -33,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         forwarding_cli.register,
         shippers_cli.register,
         scan_cli.register,
+        inventory_cli.register,
+        endpoint_cli.register,
     ):
         register(subparsers)
     return parser

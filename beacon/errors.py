@@ -51,3 +51,8 @@ class PermanentError(DeliveryError):
 
 class GaveUp(DeliveryError):
     """Retrying stopped because the shutdown deadline passed; the batch stays pending."""
+
+
+class EndpointError(BeaconError):
+    """Endpoint setup failed (a service would not start, a file could not be restored);
+    the message says what was rolled back and what is left to do."""

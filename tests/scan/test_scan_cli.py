@@ -335,3 +335,30 @@ def test_every_flag_and_subcommand_is_documented() -> None:
     missing += [a for a in sorted(actions) if f"beacon rules {a}" not in doc and f"{a}|" not in doc]
     missing += [STORE_ENV] if STORE_ENV not in doc else []
     assert not missing, f"undocumented in docs/scan.md: {missing}"
+
+
+def test_unpinned_mcp_server_in_a_real_inventory_snapshot(
+    private_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`beacon inventory --write-event` over a Claude config with an unpinned `npx` server
+    writes a snapshot that `beacon scan` reads from inventory_state.jsonl and flags."""
+    servers = {
+        "filesystem": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem"]},
+        "memory": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory@1.2.3"]},
+    }
+    (private_home / ".claude.json").write_text(json.dumps({"mcpServers": servers}))
+    logs = tmp_path / "logs"
+    assert _run(["inventory", "--write-event", "--log-dir", str(logs)], capsys)[0] == 0
+    code, out, _ = _run(["scan", "--log-dir", str(logs), "--json", "--fail-on", "medium"], capsys)
+    report = json.loads(out)
+    assert [f["rule_id"] for f in report["findings"]] == ["unpinned-mcp-server"]
+    assert report["findings"][0]["events"][0]["action"] == "inventory.snapshot"
+    assert code == 1
+
+    servers["filesystem"]["args"][1] += "@2025.8.21"
+    (private_home / ".claude.json").write_text(json.dumps({"mcpServers": servers}))
+    clean = tmp_path / "clean"
+    assert _run(["inventory", "--write-event", "--log-dir", str(clean)], capsys)[0] == 0
+    assert (
+        json.loads(_run(["scan", "--log-dir", str(clean), "--json"], capsys)[1])["findings"] == []
+    )
