@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -224,16 +224,22 @@ def parse_rule(text: str, path: str) -> Rule:
     return rule
 
 
-def _validate_structure(doc: dict[str, Any], path: str, rule_id: str) -> None:
-    import jsonschema
+_validator: Callable[[Any], Any] | None = None
 
-    validator = jsonschema.Draft202012Validator(rule_schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "(rule)"
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise RuleError(path, f"{where}: {first.message}{more}", rule_id)
+
+def _validate_structure(doc: dict[str, Any], path: str, rule_id: str) -> None:
+    """The rule against the format's JSON Schema (compiled once with `fastjsonschema`, which
+    keeps `jsonschema`, a test tool here, out of the product)."""
+    import fastjsonschema
+
+    global _validator
+    if _validator is None:
+        _validator = fastjsonschema.compile(rule_schema())
+    try:
+        _validator(doc)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        where = ".".join(str(p) for p in (exc.path or [])[1:]) or "(rule)"
+        raise RuleError(path, f"{where}: {exc.message.removeprefix('data.')}", rule_id) from None
 
 
 def _compile(source: str, path: str, where: str, rule_id: str) -> Predicate:
