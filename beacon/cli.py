@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
     from beacon.inventory import cli as inventory_cli
+    from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         collector_cli.register,
         forwarding_cli.register,
         shippers_cli.register,
+        scan_cli.register,
         inventory_cli.register,
         endpoint_cli.register,
     ):
