@@ -34,7 +34,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${BEACON_ATHENA_DATABASE}.beacon_runtime (
   `content`           struct<retention:string,included:boolean,redacted:boolean,truncated:boolean,hash:string,bytes:bigint,redaction_count:bigint,truncations:array<struct<field:string,bytes:bigint,sha256:string>>,dropped_fields:array<string>>,  -- What happened to the event's content on the way to disk.
   `destination`       struct<type:string,mode:string,status:string>,  -- A forwarding destination (validation events).
   `health`            struct<component:string,status:string,reason:string>,  -- A component's health.
-  `gen_ai`            string,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …).
+  `gen_ai`            string,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …). Open: attributes beyond the declared ones are kept.
   `model`             string,  -- Model name.
   `repository`        string,  -- Repository URL or workspace path.
   `branch`            string,  -- Branch name.
@@ -89,7 +89,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${BEACON_ATHENA_DATABASE}.beacon_inventory (
   `content`           struct<retention:string,included:boolean,redacted:boolean,truncated:boolean,hash:string,bytes:bigint,redaction_count:bigint,truncations:array<struct<field:string,bytes:bigint,sha256:string>>,dropped_fields:array<string>>,  -- What happened to the event's content on the way to disk.
   `destination`       struct<type:string,mode:string,status:string>,  -- A forwarding destination (validation events).
   `health`            struct<component:string,status:string,reason:string>,  -- A component's health.
-  `gen_ai`            string,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …).
+  `gen_ai`            string,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …). Open: attributes beyond the declared ones are kept.
   `model`             string,  -- Model name.
   `repository`        string,  -- Repository URL or workspace path.
   `branch`            string,  -- Branch name.

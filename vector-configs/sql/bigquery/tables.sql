@@ -32,7 +32,7 @@ CREATE OR REPLACE EXTERNAL TABLE `${BEACON_BQ_PROJECT}.${BEACON_BQ_DATASET}.beac
   content           STRUCT<retention STRING, included BOOL, redacted BOOL, truncated BOOL, `hash` STRING, bytes INT64, redaction_count INT64, truncations ARRAY<STRUCT<field STRING, bytes INT64, sha256 STRING>>, dropped_fields ARRAY<STRING>>,  -- What happened to the event's content on the way to disk.
   destination       STRUCT<type STRING, mode STRING, status STRING>,  -- A forwarding destination (validation events).
   health            STRUCT<component STRING, status STRING, reason STRING>,  -- A component's health.
-  gen_ai            JSON,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …).
+  gen_ai            JSON,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …). Open: attributes beyond the declared ones are kept.
   model             STRING,  -- Model name.
   repository        STRING,  -- Repository URL or workspace path.
   branch            STRING,  -- Branch name.
@@ -82,7 +82,7 @@ CREATE OR REPLACE EXTERNAL TABLE `${BEACON_BQ_PROJECT}.${BEACON_BQ_DATASET}.beac
   content           STRUCT<retention STRING, included BOOL, redacted BOOL, truncated BOOL, `hash` STRING, bytes INT64, redaction_count INT64, truncations ARRAY<STRUCT<field STRING, bytes INT64, sha256 STRING>>, dropped_fields ARRAY<STRING>>,  -- What happened to the event's content on the way to disk.
   destination       STRUCT<type STRING, mode STRING, status STRING>,  -- A forwarding destination (validation events).
   health            STRUCT<component STRING, status STRING, reason STRING>,  -- A component's health.
-  gen_ai            JSON,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …).
+  gen_ai            JSON,  -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …). Open: attributes beyond the declared ones are kept.
   model             STRING,  -- Model name.
   repository        STRING,  -- Repository URL or workspace path.
   branch            STRING,  -- Branch name.

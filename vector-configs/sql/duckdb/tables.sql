@@ -43,7 +43,7 @@ FROM read_json(
     'content': 'STRUCT("retention" VARCHAR, "included" BOOLEAN, "redacted" BOOLEAN, "truncated" BOOLEAN, "hash" VARCHAR, "bytes" BIGINT, "redaction_count" BIGINT, "truncations" STRUCT("field" VARCHAR, "bytes" BIGINT, "sha256" VARCHAR)[], "dropped_fields" VARCHAR[])', -- What happened to the event's content on the way to disk.
     'destination': 'STRUCT("type" VARCHAR, "mode" VARCHAR, "status" VARCHAR)', -- A forwarding destination (validation events).
     'health': 'STRUCT("component" VARCHAR, "status" VARCHAR, "reason" VARCHAR)', -- A component's health.
-    'gen_ai': 'JSON',               -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …).
+    'gen_ai': 'JSON',               -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …). Open: attributes beyond the declared ones are kept.
     'model': 'VARCHAR',             -- Model name.
     'repository': 'VARCHAR',        -- Repository URL or workspace path.
     'branch': 'VARCHAR',            -- Branch name.
@@ -93,7 +93,7 @@ FROM read_json(
     'content': 'STRUCT("retention" VARCHAR, "included" BOOLEAN, "redacted" BOOLEAN, "truncated" BOOLEAN, "hash" VARCHAR, "bytes" BIGINT, "redaction_count" BIGINT, "truncations" STRUCT("field" VARCHAR, "bytes" BIGINT, "sha256" VARCHAR)[], "dropped_fields" VARCHAR[])', -- What happened to the event's content on the way to disk.
     'destination': 'STRUCT("type" VARCHAR, "mode" VARCHAR, "status" VARCHAR)', -- A forwarding destination (validation events).
     'health': 'STRUCT("component" VARCHAR, "status" VARCHAR, "reason" VARCHAR)', -- A component's health.
-    'gen_ai': 'JSON',               -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …).
+    'gen_ai': 'JSON',               -- OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool call, agent …). Open: attributes beyond the declared ones are kept.
     'model': 'VARCHAR',             -- Model name.
     'repository': 'VARCHAR',        -- Repository URL or workspace path.
     'branch': 'VARCHAR',            -- Branch name.
