@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
     from beacon.inventory import cli as inventory_cli
+    from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         collector_cli.register,
         forwarding_cli.register,
         shippers_cli.register,
+        scan_cli.register,
         inventory_cli.register,
         endpoint_cli.register,
         audit_cli.register,
