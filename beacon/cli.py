@@ -17,6 +17,7 @@ from beacon.errors import BeaconError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
+    from beacon.ci import cli as ci_cli
     from beacon.collector import cli as collector_cli
     from beacon.forwarding import cli as forwarding_cli
     from shippers import cli as shippers_cli
@@ -27,7 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"beacon {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in (collector_cli.register, forwarding_cli.register, shippers_cli.register):
+    for register in (
+        collector_cli.register,
+        ci_cli.register,
+        forwarding_cli.register,
+        shippers_cli.register,
+    ):
         register(subparsers)
     return parser
 

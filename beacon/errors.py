@@ -51,3 +51,7 @@ class PermanentError(DeliveryError):
 
 class GaveUp(DeliveryError):
     """Retrying stopped because the shutdown deadline passed; the batch stays pending."""
+
+
+class CIError(BeaconError):
+    """CI mode could not do its part (collector start, state file, background process)."""
