@@ -38,6 +38,8 @@ RUN_STATE = (
     "version.json",
     "models_cache.json",
     "shell_snapshots",
+    "thread-writer-locks",
+    ".sandbox_migration",
     "tmp",
     ".tmp",
     "*.sqlite",
