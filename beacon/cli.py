@@ -19,7 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon.ci import cli as ci_cli
     from beacon.collector import cli as collector_cli
+    from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.inventory import cli as inventory_cli
+    from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -33,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         ci_cli.register,
         forwarding_cli.register,
         shippers_cli.register,
+        scan_cli.register,
+        inventory_cli.register,
+        endpoint_cli.register,
     ):
         register(subparsers)
     return parser

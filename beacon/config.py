@@ -165,6 +165,47 @@ class DedupeConfig:
 
 
 @dataclass(frozen=True)
+class InventoryConfig:
+    """`[inventory]`: what agents, configs, MCP servers and skills this endpoint has."""
+
+    interval: int = _key(
+        6 * 3600,
+        "Seconds between inventory heartbeats of `beacon run` (one at start too); 0: none.",
+        env="BEACON_INVENTORY_INTERVAL",
+    )
+    on_hook: bool = _key(
+        True,
+        "`beacon-hooks` starts a detached inventory run on `SessionStart` (TTL and back-off "
+        "permitting).",
+        env="BEACON_INVENTORY_ON_HOOK",
+    )
+    ttl: int = _key(
+        6 * 3600,
+        "A hook-triggered run is skipped while the last heartbeat is younger than this "
+        "(seconds); `--force` ignores it.",
+        env="BEACON_INVENTORY_TTL",
+    )
+    backoff: int = _key(
+        300,
+        "A hook-triggered run is skipped this many seconds after the last attempt, "
+        "successful or not.",
+    )
+    version_timeout: float = _key(2.0, "Seconds `<agent> --version` may take before it is killed.")
+    max_skills_per_root: int = _key(200, "Skills recorded per skill folder; the rest are counted.")
+    max_file_bytes: int = _key(
+        16 * 1024 * 1024, "Config and skill files larger than this are not hashed or parsed."
+    )
+    contents: bool = _key(
+        False,
+        "Add each config file's text to snapshots, secrets and every env, header and argument "
+        "value redacted (as `--contents`).",
+    )
+    max_content_bytes: int = _key(
+        2048, "Bytes of file text kept with contents on (capped at `limits.nested_field_bytes`)."
+    )
+
+
+@dataclass(frozen=True)
 class BeaconConfig:
     """The whole configuration; each attribute is one TOML table."""
 
@@ -174,6 +215,7 @@ class BeaconConfig:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
+    inventory: InventoryConfig = field(default_factory=InventoryConfig)
 
 
 def _coerce(key: str, value: Any, expected: Any) -> Any:
@@ -339,4 +381,8 @@ allowlist = ["test-key"]
 
 [limits]
 max_event_bytes = 65536
+
+[inventory]
+interval = 21600
+ttl = 21600
 """

@@ -53,5 +53,10 @@ class GaveUp(DeliveryError):
     """Retrying stopped because the shutdown deadline passed; the batch stays pending."""
 
 
+class EndpointError(BeaconError):
+    """Endpoint setup failed (a service would not start, a file could not be restored);
+    the message says what was rolled back and what is left to do."""
+
+
 class CIError(BeaconError):
     """CI mode could not do its part (collector start, state file, background process)."""

@@ -4,6 +4,7 @@
     python scripts/regenerate.py schema     # beacon/schema/event.schema.json, docs/event-schema.md
     python scripts/regenerate.py config     # docs/configuration.md
     python scripts/regenerate.py forwarding # vector-configs/
+    python scripts/regenerate.py scan       # docs/rule-fields.md
 
 Tests regenerate each in memory and fail on any drift, so run this after changing the
 schema model, a config key or a destination, and review the diff.
@@ -43,10 +44,18 @@ def forwarding() -> None:
     write_reference(ROOT / "vector-configs")
 
 
+def scan() -> None:
+    """`docs/rule-fields.md`, the threat-rule field reference, from the schema model."""
+    from beacon.scan.fields import markdown_reference
+
+    (ROOT / "docs" / "rule-fields.md").write_text(markdown_reference(), encoding="utf-8")
+
+
 GENERATORS: dict[str, Callable[[], None]] = {
     "schema": schema,
     "config": config,
     "forwarding": forwarding,
+    "scan": scan,
 }
 
 

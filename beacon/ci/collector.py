@@ -32,7 +32,8 @@ LOOPBACK_ANY_PORT = "127.0.0.1:0"
 
 def collector_config(session: Session, env: Mapping[str, str]) -> BeaconConfig:
     """The user's Beacon config (`$BEACON_CONFIG`, `BEACON_*`: redaction, limits) with the
-    listeners, log directory and origin of CI mode."""
+    listeners, log directory and origin of CI mode, and no inventory schedule (a CI session
+    records the agent's activity, not the runner's inventory)."""
     from beacon.config import load_config
 
     config = load_config(env=env)
@@ -46,6 +47,7 @@ def collector_config(session: Session, env: Mapping[str, str]) -> BeaconConfig:
         ),
         writer=replace(config.writer, log_dir=str(session.base_dir), mode="user", group=""),
         endpoint=replace(config.endpoint, origin="ci"),
+        inventory=replace(config.inventory, interval=0),
     )
 
 

@@ -167,6 +167,9 @@ class Collector:
             "otlp-http": Address(http_addr.host, sock.getsockname()[1]),
         }
         self.ingest.accepting = True
+        from beacon.inventory.schedule import run_schedule
+
+        inventory = asyncio.create_task(run_schedule(self.config, stop))
         grpc_text, http_text = self.addresses["otlp-grpc"], self.addresses["otlp-http"]
         print(
             f"listening otlp-grpc={grpc_text} otlp-http={http_text}",
@@ -176,6 +179,7 @@ class Collector:
         try:
             await stop.wait()
         finally:
+            inventory.cancel()
             # Stop accepting connections, let in-flight requests finish, then drain the writer.
             await asyncio.gather(grpc_server.stop(SHUTDOWN_GRACE_SECONDS), runner.cleanup())
             self.ingest.accepting = False

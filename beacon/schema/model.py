@@ -41,6 +41,130 @@ def _obj(name: str, description: str, *children: Field, **kw: Any) -> Field:
 
 _S, _I, _B, _N = "string", "integer", "boolean", "number"
 
+_ANY = "any"
+
+
+def _open(name: str, description: str, *children: Field) -> Field:
+    return _obj(name, description, *children, open=True)
+
+
+def _strings(name: str, description: str) -> Field:
+    return _f(name, "array", description, items=_S)
+
+
+# The upstream 1.0 `gen_ai` tree (OTel GenAI semantic conventions). Every sub-object stays
+# open, so runtime attributes beyond these keep validating; the declared leaves are what
+# threat rules can reference with a type.
+GEN_AI_FIELDS: tuple[Field, ...] = (
+    _open(
+        "agent",
+        "The agent or subagent.",
+        _f("description", _S, "Agent description."),
+        _f("id", _S, "Agent id."),
+        _f("name", _S, "Agent name."),
+        _f("version", _S, "Agent version."),
+    ),
+    _open("conversation", "The conversation.", _f("id", _S, "Conversation id.")),
+    _open("data_source", "A retrieval data source.", _f("id", _S, "Data source id.")),
+    _open(
+        "embeddings",
+        "An embeddings call.",
+        _f("dimension_count", _I, "Embedding dimensions."),
+    ),
+    _open(
+        "evaluation",
+        "An evaluation result.",
+        _f("explanation", _S, "Explanation."),
+        _f("name", _S, "Evaluation name."),
+        _open(
+            "score",
+            "The score.",
+            _f("label", _S, "Score label."),
+            _f("value", _N, "Score value."),
+        ),
+    ),
+    _open("input", "Model input.", _f("messages", _ANY, "Input messages (any JSON).")),
+    _open("operation", "The operation.", _f("name", _S, "Operation name, e.g. `chat`.")),
+    _open(
+        "output",
+        "Model output.",
+        _f("messages", _ANY, "Output messages (any JSON)."),
+        _f("type", _S, "Output type."),
+    ),
+    _open("prompt", "A named prompt template.", _f("name", _S, "Prompt name.")),
+    _open("provider", "The model provider.", _f("name", _S, "Provider name.")),
+    _open(
+        "request",
+        "Request parameters.",
+        _f("choice_count", _I, "Choices requested."),
+        _strings("encoding_formats", "Encoding formats."),
+        _f("frequency_penalty", _N, "Frequency penalty."),
+        _f("max_tokens", _I, "Maximum output tokens."),
+        _f("model", _S, "Requested model."),
+        _f("presence_penalty", _N, "Presence penalty."),
+        _f("seed", _I, "Seed."),
+        _strings("stop_sequences", "Stop sequences."),
+        _f("stream", _B, "Whether the response is streamed."),
+        _f("temperature", _N, "Temperature."),
+        _f("top_k", _N, "Top-k."),
+        _f("top_p", _N, "Top-p."),
+    ),
+    _open(
+        "response",
+        "Response details.",
+        _strings("finish_reasons", "Finish reasons."),
+        _f("id", _S, "Response id."),
+        _f("model", _S, "Model that answered."),
+        _f("time_to_first_chunk", _N, "Seconds to the first streamed chunk."),
+    ),
+    _open(
+        "retrieval",
+        "A retrieval call.",
+        _f("documents", _ANY, "Retrieved documents (any JSON)."),
+        _f("query_text", _S, "Query text."),
+    ),
+    _f("system_instructions", _ANY, "System instructions (any JSON)."),
+    _open("token", "Token accounting.", _f("type", _S, "Token type of a usage datapoint.")),
+    _open(
+        "tool",
+        "A tool call.",
+        _open(
+            "call",
+            "The call.",
+            _f("arguments", _ANY, "Call arguments (any JSON)."),
+            _f("id", _S, "Call id (pairs hook and OTLP reports)."),
+            _f("result", _ANY, "Call result (any JSON)."),
+        ),
+        _f("definitions", _ANY, "Tool definitions (any JSON)."),
+        _f("description", _S, "The tool's advertised description."),
+        _f("name", _S, "Tool name."),
+        _f("type", _S, "Tool type."),
+    ),
+    _open(
+        "usage",
+        "Token usage and cost.",
+        _open(
+            "cache_creation",
+            "Cache writes.",
+            _f("input_tokens", _I, "Input tokens written to the cache."),
+        ),
+        _open(
+            "cache_read",
+            "Cache reads.",
+            _f("input_tokens", _I, "Input tokens read from the cache."),
+        ),
+        _f("cost_usd", _N, "Cost in USD as the runtime reported it."),
+        _f("input_tokens", _I, "Input tokens."),
+        _f("output_tokens", _I, "Output tokens."),
+        _open(
+            "reasoning",
+            "Reasoning.",
+            _f("output_tokens", _I, "Reasoning output tokens."),
+        ),
+    ),
+    _open("workflow", "A workflow.", _f("name", _S, "Workflow name.")),
+)
+
 EVENT_FIELDS: tuple[Field, ...] = (
     _f(
         "timestamp",
@@ -345,11 +469,11 @@ EVENT_FIELDS: tuple[Field, ...] = (
         _f("status", _S, "Status."),
         _f("reason", _S, "Reason."),
     ),
-    _f(
+    _obj(
         "gen_ai",
-        "object",
-        "OpenTelemetry GenAI semantic-convention fields (usage, request, "
-        "response, tool call, agent …).",
+        "OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool "
+        "call, agent …). Open: attributes beyond the declared ones are kept.",
+        *GEN_AI_FIELDS,
         open=True,
     ),
     _f("model", _S, "Model name."),
@@ -377,7 +501,8 @@ def _field_schema(field: Field) -> dict[str, Any]:
                 schema["required"] = required
         schema["additionalProperties"] = field.open
         return schema
-    schema["type"] = field.type
+    if field.type != "any":
+        schema["type"] = field.type
     if field.enum:
         schema["enum"] = list(field.enum)
     if field.pattern:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("beacon", "shippers")
+# jsonschema is a runtime dependency since threat rules are validated against their format's
+# JSON Schema when `beacon scan`/`beacon rules` load them (beacon/scan/rules.py).
 TEST_ONLY = ("pytest", "moto", "jsonschema", "cryptography", "hypothesis")
 
 

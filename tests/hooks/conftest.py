@@ -21,6 +21,8 @@ def hook_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "XDG_"))}
     env["HOME"] = str(tmp_path / "home")
     env["BEACON_SPOOL_DIR"] = str(tmp_path / "spool")
+    # SessionStart would start a detached inventory run; tests/inventory covers that path.
+    env["BEACON_INVENTORY_ON_HOOK"] = "0"
     return env
 
 

@@ -59,6 +59,7 @@ def test_real_claude_code_hooks_arrive_and_tool_call_is_counted_once(
         fake_api,
         collector.http,
         BEACON_SPOOL_DIR=str(spool),
+        BEACON_INVENTORY_ON_HOOK="0",  # the fallback log dir must stay unused
         OTEL_METRICS_EXPORTER="none",
         OTEL_EXPORTER_OTLP_PROTOCOL="http/json",
     )
