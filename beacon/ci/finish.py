@@ -94,7 +94,8 @@ def finish_session(
     run = RunMetadata.from_json(state)
     if options is None or not options.harnesses:
         chosen = parse_harnesses(state.get("harnesses") or None)
-        options = replace(options or Options(chosen), harnesses=chosen)
+        explicit = bool(state.get("explicit_harnesses"))
+        options = replace(options or Options(chosen), harnesses=chosen, explicit_harnesses=explicit)
     status, notes = stop_background(session)
     if status.get("otlp_grpc"):
         say(out, f"collector stopped (pid {status.get('pid')}): {status.get('status')}")

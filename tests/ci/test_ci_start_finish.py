@@ -96,6 +96,7 @@ def test_finish_without_telemetry_fails_unless_not_required(job: CIJob) -> None:
     assert job.beacon("ci", "start", "--harness", "codex").returncode == 0
     failed = job.beacon("ci", "finish")
     assert failed.returncode == 1 and "event_count" in failed.stderr
+    assert "event(s) of codex" in failed.stderr  # start's choice of harness still counts
     assert job.beacon("ci", "finish", "--require-telemetry", "false").returncode == 0
 
 
