@@ -11,7 +11,7 @@ from pathlib import Path
 from beacon.forwarding.destination import PackOptions
 from beacon.forwarding.destinations import DESTINATIONS
 from beacon.forwarding.pack import command_line
-from beacon.forwarding.renderers import datadog_agent, filebeat, vector
+from beacon.forwarding.renderers import datadog_agent, filebeat, sql, vector
 
 DEFAULTS = PackOptions()
 """System-mode log dir, prefix `beacon`, both streams: what a fleet deployment uses."""
@@ -38,10 +38,17 @@ def reference_files() -> dict[str, str]:
                 name = f"datadog-agent/{Path(rel).name}"
                 files[name] = text
                 rows.append(f"| `{name}` | Datadog Agent | {dest.title} | `{rel}` |")
+        if dest.sql_dialect is not None:
+            command = command_line(dest, "sql", DEFAULTS)
+            for rel, text in sql.render(dest, DEFAULTS, command).items():
+                name = f"sql/{dest.name}/{rel}"
+                files[name] = text
+                rows.append(f"| `{name}` | query pack | {dest.title} | {dest.summary} |")
     files["README.md"] = (
         "# vector-configs: generated shipper configs\n\n"
         "Every config `beacon forward generate` produces, with default settings: system-mode\n"
-        "logs in `/var/log/beacon-agent/`, prefix `beacon`, both streams. Do not edit: run\n"
+        "logs in `/var/log/beacon-agent/`, prefix `beacon`, both streams; for the query packs\n"
+        "under `sql/`, every storage name left as a `${...}` parameter. Do not edit: run\n"
         "`python scripts/regenerate.py forwarding` to regenerate; a test fails on any drift.\n"
         "Each file names its reproducing `beacon forward generate` command in its header.\n"
         "Full packs (README, destination-side setup, sample events, smoke test) come from\n"

@@ -7,6 +7,7 @@ that retrying cannot fix. Sinks live one per module and import their SDKs lazily
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -22,9 +23,11 @@ __all__ = [
     "RetryableError",
     "Sink",
     "build_sink",
+    "host_label",
 ]
 
 T = TypeVar("T")
+_HOST_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass
@@ -66,6 +69,11 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+def host_label(host: str) -> str:
+    """The host name as it appears in object keys: `[A-Za-z0-9._-]` only."""
+    return _HOST_UNSAFE.sub("_", host) or "unknown"
+
+
 def status_is_retryable(status: int) -> bool:
     """The retry rule shared by all HTTP sinks: 408, 429 and 5xx except 501."""
     return status in (408, 429) or (500 <= status <= 599 and status != 501)
@@ -99,6 +107,10 @@ def build_sink(config: ShipConfig) -> Sink:
         from shippers.sinks.gcs import GCSSink
 
         return GCSSink(config)
+    if config.sink == "file":
+        from shippers.sinks.file import FileSink
+
+        return FileSink(config)
     if config.sink == "splunk_hec":
         from shippers.sinks.splunk_hec import HECSink
 

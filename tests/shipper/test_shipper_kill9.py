@@ -159,6 +159,25 @@ def test_kill9_during_rotation_gcs_exactly_once(
     assert sorted(shipped) == sorted(writer.written), "lines missing from GCS"
 
 
+def test_kill9_during_rotation_file_exactly_once(tmp_path: Path, log_dir: Path, seqs: Seqs) -> None:
+    """SIGKILLs against the file sink: every line exactly once, no temp file left behind."""
+    import gzip
+
+    root = tmp_path / "share"
+    root.mkdir()
+    state_dir = tmp_path / "state"
+    sink_args = ["--sink", "file", "--root", str(root)]
+    with Writer(log_dir) as writer:
+        _kill_trials(log_dir, state_dir, sink_args, TRIALS)
+    _drain(log_dir, state_dir, sink_args)
+    bodies = [p.read_bytes() for p in root.glob("*/date=*/*.jsonl.gz")]
+    shipped = seqs([line for body in bodies for line in gzip.decompress(body).splitlines()])
+    assert writer.runtime.rotations >= 5
+    assert len(shipped) == len(set(shipped)), "duplicates in the file sink"
+    assert sorted(shipped) == sorted(writer.written), "lines missing from the file sink"
+    assert list((root / ".beacon-staging").iterdir()) == [], "stale temp files"
+
+
 def test_kill9_splunk_hec_at_least_once(tmp_path: Path, log_dir: Path, hec_server: Any) -> None:
     """SIGKILLs against the HEC fake: every line at least once, duplicates stay few."""
     state_dir = tmp_path / "state"
