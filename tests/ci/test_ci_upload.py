@@ -130,3 +130,38 @@ def test_only_the_sessions_own_lines_go_up(tmp_path: Path) -> None:
     data, count, first = session_lines(log, "a")
     assert count == 2 and first == "2026-05-01T00:00:00.000Z"
     assert [line[-6:] for line in data.splitlines()] == [b'"n":1}', b'"n":4}']
+
+
+def test_uploaded_objects_read_as_fleet_tables(
+    job: CIJob,
+    tmp_path: Path,
+    s3_bucket: tuple[Any, str],
+    moto_endpoint: str,
+    aws_env: dict[str, str],
+) -> None:
+    """The S3 object, copied to a local root as is, reads through the DuckDB fleet pack
+    (`vector-configs/sql/duckdb/tables.sql`) with its `run` and `ci` columns."""
+    import duckdb
+
+    from beacon.forwarding.renderers.sql import statements, substitute
+
+    client, bucket = s3_bucket
+    job.env.update(aws_env, BEACON_CI_S3_BUCKET=bucket, BEACON_CI_S3_PREFIX="fleet")
+    job.env["AWS_ENDPOINT_URL"] = moto_endpoint
+    ending = _run(job, "s3")
+    (key,) = [obj["Key"] for obj in client.list_objects_v2(Bucket=bucket)["Contents"]]
+    local = tmp_path / "mirror" / key
+    local.parent.mkdir(parents=True)
+    local.write_bytes(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    tables = (
+        Path(__file__).resolve().parents[2] / "vector-configs/sql/duckdb/tables.sql"
+    ).read_text()
+    con = duckdb.connect()
+    root = {"BEACON_DATA_ROOT": str(tmp_path / "mirror" / "fleet")}
+    runtime = [s for s in statements(substitute(tables, root)) if "beacon_runtime AS" in s]
+    con.execute(runtime[0])  # CI uploads only the runtime stream
+    rows = con.execute(
+        "SELECT ci.session_id, run.run_id, run.run_attempt, run.pr_number, origin, count(*)"
+        " FROM beacon_runtime WHERE harness.name = 'claude_code' GROUP BY ALL"
+    ).fetchall()
+    assert rows == [(ending.summary["session_id"], "4242", "1", "17", "ci", 2)]
