@@ -17,6 +17,7 @@ from beacon.errors import BeaconError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
+    from beacon.audit import cli as audit_cli
     from beacon.ci import cli as ci_cli
     from beacon.collector import cli as collector_cli
     from beacon.endpoint import cli as endpoint_cli
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         scan_cli.register,
         inventory_cli.register,
         endpoint_cli.register,
+        audit_cli.register,
     ):
         register(subparsers)
     return parser

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from beacon.errors import ConfigError
 from beacon.logfiles.names import (
@@ -29,11 +29,15 @@ from beacon.logfiles.names import (
 from beacon.pipeline.sizecap import MAX_EVENT_BYTES
 from beacon.pipeline.truncate import FIELD_BYTES, NESTED_FIELD_BYTES
 
+if TYPE_CHECKING:
+    from beacon.logfiles.chain import ChainKey
+
 __all__ = [
     "DEFAULT_LOG_DIR",
     "DEFAULT_STATE_DIR",
     "SYSTEM_LOG_DIR",
     "SYSTEM_STATE_DIR",
+    "AuditConfig",
     "BeaconConfig",
     "CollectorConfig",
     "DedupeConfig",
@@ -41,6 +45,7 @@ __all__ = [
     "LimitsConfig",
     "RedactionConfig",
     "WriterConfig",
+    "chain_key",
     "load_config",
     "markdown_reference",
     "state_dir",
@@ -206,6 +211,19 @@ class InventoryConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """`[audit]`: the hash chain that seals every line (docs/audit.md)."""
+
+    key_file: str = _key(
+        "",
+        "Key file (64 hex digits, mode 0600) for keyed HMAC-SHA256 chains; empty: "
+        "`audit.key` in the state directory when it exists, else plain SHA-256. "
+        "`$BEACON_AUDIT_KEY` (the key itself, hex) overrides both.",
+        env="BEACON_AUDIT_KEY_FILE",
+    )
+
+
+@dataclass(frozen=True)
 class BeaconConfig:
     """The whole configuration; each attribute is one TOML table."""
 
@@ -216,6 +234,7 @@ class BeaconConfig:
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     inventory: InventoryConfig = field(default_factory=InventoryConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
 
 
 def _coerce(key: str, value: Any, expected: Any) -> Any:
@@ -317,6 +336,19 @@ def state_dir(env: Mapping[str, str] | None = None, *, system: bool = False) -> 
     home = env.get("HOME")
     base = Path(home) if home else Path("~").expanduser()
     return base / DEFAULT_STATE_DIR.removeprefix("~/")
+
+
+def chain_key(config: BeaconConfig, env: Mapping[str, str] | None = None) -> ChainKey | None:
+    """The key that seals (and verifies) the chain, or None for plain SHA-256.
+
+    Raises `ConfigError` when a key is set but unusable (missing, readable by others, not
+    hex): lines must never silently lose their key.
+    """
+    from beacon.logfiles.chain import resolve_key
+
+    env = os.environ if env is None else env
+    home_state = state_dir(env, system=config.writer.mode == "system")
+    return resolve_key(config.audit.key_file, env, str(home_state))
 
 
 def with_log_dir(config: BeaconConfig, log_dir: str | Path | None) -> BeaconConfig:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from beacon.config import BeaconConfig
+    from beacon.logfiles.chain import ChainKey
     from beacon.logfiles.lines import Lines
     from beacon.receivers.otlp_decode import Signal
     from beacon.runtimes.hooks.payload import HookInput
@@ -292,6 +293,7 @@ def local_ingest(
     rotate_bytes: int | None = None,
     archives: int | None = None,
     fsync: bool = False,
+    key: ChainKey | None = None,
     **pipeline: Any,
 ) -> Ingest:
     """An ingest over the standard pipeline (stdlib variant, no dedupe) and a `DirectWriter`.
@@ -299,7 +301,9 @@ def local_ingest(
     For one short process (`beacon-hooks`, command-line producers): nothing is queued, the
     cross-process lock serializes it with a running collector's writer. Settings left out
     take the defaults `beacon.config` uses, so a hook with no configuration need not load
-    it; `pipeline` takes `build_local_pipeline`'s keywords.
+    it; `key` keys the hash chain (`beacon.config.chain_key`, or for a hook without
+    configuration `beacon.logfiles.chain.resolve_key`); `pipeline` takes
+    `build_local_pipeline`'s keywords.
     """
     from beacon.logfiles.direct import DirectWriter
     from beacon.logfiles.jsonl import FileModes
@@ -312,12 +316,18 @@ def local_ingest(
         archives=ROTATE_ARCHIVES if archives is None else archives,
         modes=FileModes.for_mode(mode, group),
         fsync=fsync,
+        key=key,
     )
     return Ingest(build_local_pipeline(**pipeline), writer)
 
 
 def configured_ingest(config: BeaconConfig) -> Ingest:
-    """`local_ingest` with every setting taken from `config`."""
+    """`local_ingest` with every setting taken from `config`.
+
+    Raises `ConfigError` when the configured chain key is unusable.
+    """
+    from beacon.config import chain_key
+
     writer, redaction, limits = config.writer, config.redaction, config.limits
     return local_ingest(
         str(writer.log_path),
@@ -326,6 +336,7 @@ def configured_ingest(config: BeaconConfig) -> Ingest:
         rotate_bytes=writer.rotate_bytes,
         archives=writer.rotate_archives,
         fsync=writer.fsync == "always",
+        key=chain_key(config),
         hostname=config.endpoint.hostname,
         origin=config.endpoint.origin,
         redact=redaction.enabled,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from beacon.collector.address import Address, is_loopback, parse_address
-from beacon.config import BeaconConfig
+from beacon.config import BeaconConfig, chain_key
 from beacon.errors import ConfigError
 from beacon.ingest import Ingest
 from beacon.logfiles.writer import EventWriter
@@ -60,7 +60,7 @@ class Collector:
 
             pipeline = build_pipeline(config)
         if writer is None:
-            writer = EventWriter(config.writer)
+            writer = EventWriter(config.writer, key=chain_key(config))
         self.pipeline = pipeline
         self.writer = writer
         self.ingest = Ingest(

@@ -28,10 +28,14 @@ def _ingest(log_dir: str | None) -> Ingest:
     from beacon.ingest import configured_ingest, local_ingest
 
     if not any(key.startswith("BEACON_") and key not in HOOK_ENV for key in os.environ):
-        from beacon.logfiles.names import DEFAULT_LOG_DIR, LOG_DIR_ENV
+        from beacon.logfiles.chain import resolve_key
+        from beacon.logfiles.names import DEFAULT_LOG_DIR, DEFAULT_STATE_DIR, LOG_DIR_ENV
 
         chosen = log_dir or os.environ.get(LOG_DIR_ENV) or DEFAULT_LOG_DIR
-        return local_ingest(os.path.expanduser(chosen))
+        # The default key file (an unusable one raises: the payload is spooled, not
+        # written without its key).
+        key = resolve_key("", os.environ, os.path.expanduser(DEFAULT_STATE_DIR))
+        return local_ingest(os.path.expanduser(chosen), key=key)
     from beacon.config import BeaconConfig, load_config, with_log_dir
     from beacon.errors import ConfigError
 

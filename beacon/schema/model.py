@@ -12,6 +12,7 @@ from typing import Any
 from beacon.schema.actions import ACTION_CATEGORY, Action, Category, Origin, Severity
 from beacon.schema.event import EVENT_KIND, PRODUCT, SCHEMA_VERSION, VENDOR
 
+HEX64_PATTERN = r"^[0-9a-f]{64}$"
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
 
@@ -487,6 +488,39 @@ EVENT_FIELDS: tuple[Field, ...] = (
         open=True,
     ),
     _f("field_truncated", _B, "Set when the event exceeded the size cap and was degraded."),
+    _obj(
+        "integrity",
+        "The line's link in its stream's hash chain, added by the writer as the last key "
+        "(docs/audit.md); producers never set it.",
+        _f(
+            "seq",
+            _I,
+            "Position in the stream's chain, 1 for its first line.",
+            required=True,
+        ),
+        _f(
+            "prev",
+            _S,
+            "`hash` of the previous line of the stream (64 zeros for the first).",
+            required=True,
+            pattern=HEX64_PATTERN,
+        ),
+        _f(
+            "hash",
+            _S,
+            "SHA-256 (HMAC-SHA256 when keyed) over `prev`, `seq` and the line without "
+            "`integrity`, hex.",
+            required=True,
+            pattern=HEX64_PATTERN,
+        ),
+        _f(
+            "key",
+            _S,
+            "Id of the key of a keyed (HMAC) chain: 16 hex digits; absent for plain SHA-256.",
+            pattern=r"^[0-9a-f]{16}$",
+        ),
+        upstream=False,
+    ),
 )
 
 

@@ -41,7 +41,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${BEACON_ATHENA_DATABASE}.beacon_runtime (
   `branch`            string,  -- Branch name.
   `message`           string,  -- Human-readable summary.
   `raw`               string,  -- Source payload: OTLP attributes or the hook payload (redacted, truncated).
-  `field_truncated`   boolean  -- Set when the event exceeded the size cap and was degraded.
+  `field_truncated`   boolean,  -- Set when the event exceeded the size cap and was degraded.
+  `integrity`         struct<seq:bigint,prev:string,hash:string,key:string>  -- The line's link in its stream's hash chain, added by the writer as the last key (docs/audit.md); producers never set it.
 )
 PARTITIONED BY (`date` string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
@@ -97,7 +98,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${BEACON_ATHENA_DATABASE}.beacon_inventory (
   `branch`            string,  -- Branch name.
   `message`           string,  -- Human-readable summary.
   `raw`               string,  -- Source payload: OTLP attributes or the hook payload (redacted, truncated).
-  `field_truncated`   boolean  -- Set when the event exceeded the size cap and was degraded.
+  `field_truncated`   boolean,  -- Set when the event exceeded the size cap and was degraded.
+  `integrity`         struct<seq:bigint,prev:string,hash:string,key:string>  -- The line's link in its stream's hash chain, added by the writer as the last key (docs/audit.md); producers never set it.
 )
 PARTITIONED BY (`date` string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

@@ -39,7 +39,8 @@ CREATE OR REPLACE EXTERNAL TABLE `${BEACON_BQ_PROJECT}.${BEACON_BQ_DATASET}.beac
   branch            STRING,  -- Branch name.
   message           STRING,  -- Human-readable summary.
   raw               JSON,  -- Source payload: OTLP attributes or the hook payload (redacted, truncated).
-  field_truncated   BOOL  -- Set when the event exceeded the size cap and was degraded.
+  field_truncated   BOOL,  -- Set when the event exceeded the size cap and was degraded.
+  integrity         STRUCT<seq INT64, prev STRING, `hash` STRING, key STRING>  -- The line's link in its stream's hash chain, added by the writer as the last key (docs/audit.md); producers never set it.
 )
 WITH PARTITION COLUMNS (
   `date` DATE
@@ -90,7 +91,8 @@ CREATE OR REPLACE EXTERNAL TABLE `${BEACON_BQ_PROJECT}.${BEACON_BQ_DATASET}.beac
   branch            STRING,  -- Branch name.
   message           STRING,  -- Human-readable summary.
   raw               JSON,  -- Source payload: OTLP attributes or the hook payload (redacted, truncated).
-  field_truncated   BOOL  -- Set when the event exceeded the size cap and was degraded.
+  field_truncated   BOOL,  -- Set when the event exceeded the size cap and was degraded.
+  integrity         STRUCT<seq INT64, prev STRING, `hash` STRING, key STRING>  -- The line's link in its stream's hash chain, added by the writer as the last key (docs/audit.md); producers never set it.
 )
 WITH PARTITION COLUMNS (
   `date` DATE

@@ -50,7 +50,8 @@ FROM read_json(
     'branch': 'VARCHAR',            -- Branch name.
     'message': 'VARCHAR',           -- Human-readable summary.
     'raw': 'JSON',                  -- Source payload: OTLP attributes or the hook payload (redacted, truncated).
-    'field_truncated': 'BOOLEAN'    -- Set when the event exceeded the size cap and was degraded.
+    'field_truncated': 'BOOLEAN',   -- Set when the event exceeded the size cap and was degraded.
+    'integrity': 'STRUCT("seq" BIGINT, "prev" VARCHAR, "hash" VARCHAR, "key" VARCHAR)' -- The line's link in its stream's hash chain, added by the writer as the last key (docs/audit.md); producers never set it.
   }
 );
 
@@ -101,6 +102,7 @@ FROM read_json(
     'branch': 'VARCHAR',            -- Branch name.
     'message': 'VARCHAR',           -- Human-readable summary.
     'raw': 'JSON',                  -- Source payload: OTLP attributes or the hook payload (redacted, truncated).
-    'field_truncated': 'BOOLEAN'    -- Set when the event exceeded the size cap and was degraded.
+    'field_truncated': 'BOOLEAN',   -- Set when the event exceeded the size cap and was degraded.
+    'integrity': 'STRUCT("seq" BIGINT, "prev" VARCHAR, "hash" VARCHAR, "key" VARCHAR)' -- The line's link in its stream's hash chain, added by the writer as the last key (docs/audit.md); producers never set it.
   }
 );
