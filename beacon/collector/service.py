@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from beacon.collector.address import Address, is_loopback, parse_address
@@ -45,8 +46,10 @@ class Collector:
         pipeline: Pipeline | None = None,
         writer: EventWriter | None = None,
         out: TextIO | None = None,
+        spool_dirs: list[Path] | None = None,
     ) -> None:
         self.config = config
+        self.spool_dirs = spool_dirs  # None: the hooks' default spool directories
         options = MapOptions(
             include_codex_spans=config.collector.include_codex_spans,
             include_runtime_metrics=config.collector.include_runtime_metrics,
@@ -141,7 +144,7 @@ class Collector:
             metrics_text=self.metrics_text,
         )
         runner = web.AppRunner(
-            add_hook_intake(receiver.app(), self.ingest),
+            add_hook_intake(receiver.app(), self.ingest, self.spool_dirs),
             auto_decompress=False,
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
