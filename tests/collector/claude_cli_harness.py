@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 from collector_harness import REPO
+from npm_cli import npm_cli
 
 VERSION = os.environ.get("BEACON_TEST_CLAUDE_CODE_VERSION", "2.1.197")
 CACHE = REPO / ".cache" / "claude-code" / VERSION
@@ -29,29 +29,7 @@ FINAL_TEXT = "Done: the command printed BEACON_MARKER."
 
 def claude_binary() -> Path:
     """The cached CLI, installed with npm on first use."""
-    binary = CACHE / "node_modules" / ".bin" / "claude"
-    if binary.exists():
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install @anthropic-ai/claude-code for this test")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(CACHE),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            f"@anthropic-ai/claude-code@{VERSION}",
-        ],
-        check=True,
-        timeout=600,
-    )
-    assert binary.exists(), f"npm install did not produce {binary}"
-    return binary
+    return npm_cli("@anthropic-ai/claude-code", VERSION, "claude", CACHE, timeout=600)
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:

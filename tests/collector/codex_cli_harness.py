@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import Any
 
 import pytest
 from collector_harness import REPO
+from npm_cli import npm_cli
 
 VERSION = os.environ.get("BEACON_TEST_CODEX_VERSION", "0.169.0")
 CACHE = REPO / ".cache" / "codex" / VERSION
@@ -49,29 +49,7 @@ FEATURES_OFF = (
 
 def codex_binary() -> Path:
     """The cached CLI, installed with npm on first use."""
-    binary = CACHE / "node_modules" / ".bin" / "codex"
-    if binary.exists():
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install @openai/codex for this test")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(CACHE),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            f"@openai/codex@{VERSION}",
-        ],
-        check=True,
-        timeout=900,
-    )
-    assert binary.exists(), f"npm install did not produce {binary}"
-    return binary
+    return npm_cli("@openai/codex", VERSION, "codex", CACHE, timeout=900)
 
 
 def _sse(events: list[tuple[str, dict[str, Any]]]) -> bytes:
