@@ -21,7 +21,7 @@ from beacon.pipeline.secret_catalog import KINDS, SecretKind, expand
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
     from beacon.pipeline.base import Serialized
@@ -32,62 +32,117 @@ MARKER = "[REDACTED]"
 _ASSIGNED_VALUE_MIN = 8  # a context rule's value this long is also redacted where it recurs
 
 
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_HEX = frozenset("0123456789ABCDEFabcdef")
+# A template's leading `{=B}` / `{=W}`: the characters that may not precede a match.
+_STARTS = {"{=B}": _ALNUM, "{=W}": _ALNUM | {"_", "-"}}
+
+
 class Rule:
-    """A compiled regex of one kind; groups named `secret…` are replaced, else the match."""
+    """A compiled regex of one kind; groups named `secret…` are replaced, else the match.
 
-    __slots__ = ("groups", "kind", "pattern")
+    `start`: characters that may not precede a match (a template's leading `{=B}` or
+    `{=W}`, checked in Python after the match: a regex that begins with a lookbehind
+    cannot use the regex engine's fast scan for its literal prefix, 10-50x slower).
+    """
 
-    def __init__(self, kind: str, pattern: re.Pattern[str]) -> None:
+    __slots__ = ("groups", "kind", "pattern", "start")
+
+    def __init__(
+        self, kind: str, pattern: re.Pattern[str], start: frozenset[str] | None = None
+    ) -> None:
         self.kind = kind
         self.pattern = pattern
+        self.start = start
         self.groups = tuple(
             sorted(i for name, i in pattern.groupindex.items() if name.startswith("secret"))
         )
+
+    def starts_token(self, text: str, at: int) -> bool:
+        """Whether a match at `at` begins a token: as `{=B}`/`{=W}` in the template say."""
+        if self.start is None or at == 0 or text[at - 1] not in self.start:
+            return True
+        if at >= 2 and text[at - 2] == "\\" and text[at - 1] in "nrtf":
+            return True
+        return at >= 3 and text[at - 3] == "%" and text[at - 2] in _HEX and text[at - 1] in _HEX
+
+
+def compile_rule(kind: str, template: str) -> Rule:
+    """A template compiled with ASCII semantics; a leading boundary becomes `Rule.start`.
+
+    ASCII semantics: `\\s`, `\\b` and case folding are ASCII-only, so the prefilter's
+    byte-level triggers and the anchors can cover every match (Python's Unicode folding
+    maps e.g. the Kelvin sign to `k`). Secrets and the names around them are ASCII.
+    """
+    flags = "(?i)" if template.startswith("(?i)") else ""
+    body = template[len(flags) :]
+    for token, start in _STARTS.items():
+        if body.startswith(token):
+            return Rule(kind, re.compile(expand(flags + body[len(token) :]), re.ASCII), start)
+    return Rule(kind, re.compile(expand(template), re.ASCII))
 
 
 _COMPILED: list[tuple[Rule, ...] | None] = [None] * len(KINDS)
 
 
 def rules_of(index: int) -> tuple[Rule, ...]:
-    """The compiled rules of `KINDS[index]`, compiled on first use.
-
-    ASCII semantics: `\\s`, `\\b` and case folding are ASCII-only, so the prefilter's
-    byte-level triggers and the anchors can cover every match (Python's Unicode folding
-    maps e.g. the Kelvin sign to `k`). Secrets and the names around them are ASCII.
-    """
+    """The compiled rules of `KINDS[index]`, compiled on first use."""
     rules = _COMPILED[index]
     if rules is None:
         kind = KINDS[index]
-        rules = tuple(Rule(kind.id, re.compile(expand(p), re.ASCII)) for p in kind.patterns)
+        rules = tuple(compile_rule(kind.id, p) for p in kind.patterns)
         _COMPILED[index] = rules
     return rules
 
 
+# (anchor, case-sensitive, follows, kind indexes); all-lowercase anchors match any case.
+Anchor = tuple[str, bool, tuple[str, ...], tuple[int, ...]]
+
+
 @cache
-def _anchors() -> tuple[tuple[str, bool, tuple[int, ...]], ...]:
-    """(anchor, case-sensitive, kind indexes): all-lowercase anchors match any case."""
-    table: dict[str, list[int]] = {}
+def _anchors() -> tuple[Anchor, ...]:
+    """Every kind's anchors; kinds sharing an anchor (and its `follows`) share an entry."""
+    table: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     for index, kind in enumerate(KINDS):
         for anchor in kind.anchors:
-            table.setdefault(anchor, []).append(index)
-    return tuple((a, a != a.lower(), tuple(kinds)) for a, kinds in table.items())
+            table.setdefault((anchor, kind.follows), []).append(index)
+    return tuple((a, a != a.lower(), f, tuple(kinds)) for (a, f), kinds in table.items())
 
 
-def _present(
-    text: str, lowered: str, table: Iterable[tuple[str, bool, tuple[int, ...]]]
-) -> list[tuple[str, bool, tuple[int, ...]]]:
-    return [entry for entry in table if entry[0] in (text if entry[1] else lowered)]
+@cache
+def _kind_anchors() -> tuple[tuple[Anchor, ...], ...]:
+    """Per kind, its anchor entries naming only that kind."""
+    return tuple(
+        tuple((a, a != a.lower(), kind.follows, (k,)) for a in kind.anchors)
+        for k, kind in enumerate(KINDS)
+    )
+
+
+def _holds(text: str, anchor: str, follows: tuple[str, ...]) -> bool:
+    """Whether `text` holds `anchor`, followed by one of `follows` when there are any."""
+    at = text.find(anchor)
+    if not follows or at < 0:
+        return at >= 0
+    while at >= 0:
+        if text.startswith(follows, at + len(anchor)):
+            return True
+        at = text.find(anchor, at + 1)
+    return False
+
+
+def _present(text: str, lowered: str, table: Iterable[Anchor]) -> list[Anchor]:
+    return [e for e in table if _holds(text if e[1] else lowered, e[0], e[2])]
 
 
 def kinds_in(text: str) -> tuple[int, ...]:
     """Indexes of the kinds whose anchors `text` holds (a superset of those that match)."""
-    found = {k for _, _, kinds in _present(text, text.lower(), _anchors()) for k in kinds}
+    found = {k for *_, kinds in _present(text, text.lower(), _anchors()) for k in kinds}
     return tuple(sorted(found))
 
 
 @cache
 def _key_anchors() -> tuple[str, ...]:
-    return tuple(sorted({a.lower() for kind in KINDS if kind.keys for a in kind.anchors}))
+    return tuple(sorted({a.lower() for kind in KINDS if kind.keys for a in kind.key_anchors}))
 
 
 @cache
@@ -101,14 +156,22 @@ def _key_pattern() -> re.Pattern[str]:
     return re.compile("(?i)(?:" + "|".join(parts) + r")\Z", re.ASCII)
 
 
+_KEY_VERDICTS: dict[str, int] = {}  # dict key -> kind index or -1; events reuse their keys
+
+
 def _key_kind(key: str) -> SecretKind | None:
-    lowered = key.lower()
-    if not any(anchor in lowered for anchor in _key_anchors()):
-        return None
-    match = _key_pattern().search(key)
-    if match is None or match.lastgroup is None:
-        return None
-    return KINDS[int(match.lastgroup[1:])]
+    index = _KEY_VERDICTS.get(key)
+    if index is None:
+        index = -1
+        lowered = key.lower()
+        if any(anchor in lowered for anchor in _key_anchors()):
+            match = _key_pattern().search(key)
+            if match is not None and match.lastgroup is not None:
+                index = int(match.lastgroup[1:])
+        if len(_KEY_VERDICTS) >= 4096:
+            _KEY_VERDICTS.clear()
+        _KEY_VERDICTS[key] = index
+    return KINDS[index] if index >= 0 else None
 
 
 def is_secret_key(key: str) -> bool:
@@ -141,70 +204,43 @@ def _compile_re2(pattern: str) -> Any:
     return re2.compile(pattern.encode(), options=_re2_options())
 
 
+def _compile_re2_set(patterns: Sequence[str]) -> Any:
+    """A case-insensitive RE2 set: `Match(data)` lists the indexes of matching patterns."""
+    import re2
+
+    patterns_set = re2.Set.SearchSet(_re2_options())
+    for pattern in patterns:
+        patterns_set.Add(pattern.encode())
+    patterns_set.Compile()
+    return patterns_set
+
+
+_KEYS = len(KINDS)  # the index of the dict-key trigger in the screen
+
+
 @cache
 def screen(engine: str = "auto") -> Screen:
-    """The prefilter over serialized events: may a rule match anywhere in these bytes?
+    """The prefilter over serialized events: which kinds' triggers match in these bytes?
 
     Every rule match contains text its kind's trigger matches, in the JSON form of the
-    string too, so a miss proves the event holds no secret (Python's `re` is 100x slower
-    for this alternation). Imported lazily: the hook path redacts without it.
+    string too, so a miss proves the event holds no secret of that kind (Python's `re`
+    is 100x slower for this alternation). Imported lazily: the hook path redacts without.
     """
     from beacon.pipeline.prefilter import build_screen
 
     triggers = [kind.trigger for kind in KINDS] + [_key_trigger()]
-    return build_screen(_compile_re2, triggers, engine)
+    return build_screen(_compile_re2, _compile_re2_set, triggers, engine)
 
 
-@cache
-def _blob_triggers() -> Callable[[bytes], tuple[bool, bool]]:
-    """One pass over a serialized event: may it hold secret values, secret-named keys?
-
-    A clean event costs one prefilter scan; only a hit asks RE2 which kind it was.
-    """
-    either = screen()
-    values = _value_search()
-    keys = _compile_re2(_key_trigger())
-
-    def scan(data: bytes) -> tuple[bool, bool]:
-        if not either.hit(data):
-            return False, False
-        return values(data, 0) >= 0, keys.search(data) is not None
-
-    return scan
-
-
-@cache
-def _value_search() -> Callable[[bytes, int], int]:
-    """Offset of the first kind-trigger match at or after `pos`, or -1."""
-    pattern = _compile_re2("|".join(f"(?:{kind.trigger})" for kind in KINDS))
-
-    def search(data: bytes, pos: int = 0) -> int:
-        match = pattern.search(data, pos)
-        return -1 if match is None else int(match.start())
-
-    return search
-
-
-@cache
-def _kind_set() -> Callable[[bytes], tuple[int, ...]]:
-    """An RE2 set of the kinds' triggers: which kinds can match a given string, in order."""
-    import re2
-
-    kind_set = re2.Set.SearchSet(_re2_options())
-    for kind in KINDS:
-        kind_set.Add(kind.trigger.encode())
-    kind_set.Compile()
-
-    def kinds_for(data: bytes) -> tuple[int, ...]:
-        return tuple(sorted(kind_set.Match(data) or ()))
-
-    return kinds_for
+def _blob_kinds(serialized: bytes) -> tuple[tuple[int, ...], bool]:
+    """The kinds whose trigger a serialized event holds, and whether a secret-named key."""
+    found = screen().which(serialized)
+    return tuple(sorted(i for i in found if i < _KEYS)), _KEYS in found
 
 
 def may_hold_secret(serialized: bytes) -> bool:
     """Whether a serialized event may hold a secret: false only when no rule can match."""
-    values, keys = _blob_triggers()(serialized)
-    return values or keys
+    return bool(screen().which(serialized))
 
 
 class Redactor:
@@ -230,8 +266,7 @@ class Redactor:
             import orjson
 
             self._dumps: Callable[[Any], bytes] = orjson.dumps
-            _blob_triggers()
-            _kind_set()
+            screen()
 
     def redact_text(self, text: str) -> tuple[str, int]:
         """`text` with every secret replaced by the marker, and how many were replaced."""
@@ -261,6 +296,8 @@ class Redactor:
         def replace(match: re.Match[str]) -> str:
             nonlocal replaced
             whole = match.group(0)
+            if not rule.starts_token(match.string, match.start()):
+                return whole
             if not rule.groups:
                 if whole in allow:
                     return whole
@@ -296,27 +333,24 @@ class Redactor:
         `serialized` is the event's JSON when the caller already has it.
         """
         if not self._use_prefilter:
-            return self._walk(event, values=True, keys=True)
+            return self._walk(event, None, keys=True)
         blob = self._dumps(event) if serialized is None else serialized
-        values, keys = _blob_triggers()(blob)
-        if not (values or keys):
+        kinds, keys = _blob_kinds(blob)
+        if not (kinds or keys):
             return 0
-        return self._walk(event, values=values, keys=keys)
+        return self._walk(event, kinds, keys=keys)
 
-    def _walk(self, root: Any, *, values: bool, keys: bool) -> int:
-        """Redact strings under `root` in place; `values`/`keys` say which checks can hit."""
+    def _walk(self, root: Any, kinds: tuple[int, ...] | None, *, keys: bool) -> int:
+        """Redact strings under `root` in place: `kinds` may match (None: any), `keys`: a
+        secret-named dict key may be present."""
         slots: list[tuple[Any, Any, str]] = []
         count = self._collect(root, slots, keys)
-        if not slots or not values:
+        if not slots or not (kinds is None or kinds or self._extra):
             return count
         texts = [value for _, _, value in slots]
-        if self._use_prefilter:
-            suspects = self._suspects(texts)
-        else:
-            suspects = self._anchored(texts, every=bool(self._extra))
-        for i, kinds in suspects:
+        for i, found in self._anchored(texts, kinds, every=bool(self._extra)):
             container, key, value = slots[i]
-            new, n = self._apply(value, kinds)
+            new, n = self._apply(value, found)
             if n:
                 container[key] = new
                 count += n
@@ -367,51 +401,38 @@ class Redactor:
                 return None if credential.strip() == MARKER else f"{scheme} {MARKER}"
         return MARKER
 
-    def _anchored(self, values: list[str], *, every: bool) -> list[tuple[int, tuple[int, ...]]]:
-        """Strings holding some kind's anchor, each with those kinds (`every`: all strings).
+    def _anchored(
+        self, values: list[str], kinds: tuple[int, ...] | None, *, every: bool
+    ) -> list[tuple[int, tuple[int, ...]]]:
+        """Strings holding an anchor of `kinds` (None: any kind), each with the kinds whose
+        anchors it holds (`every`: all strings, for the user's patterns).
 
-        One pass over all strings joined finds the anchors present at all; only those are
-        looked for in each string, so a clean event costs one scan per anchor.
+        The strings are searched joined, once per anchor; each occurrence names its string.
         """
+        table = _anchors() if kinds is None else [e for k in kinds for e in _kind_anchors()[k]]
         joined = "\x00".join(values)
-        present = _present(joined, joined.lower(), _anchors())
-        found: list[tuple[int, tuple[int, ...]]] = []
-        if not present and not every:
-            return found
-        for i, value in enumerate(values):
-            hits = {k for _, _, kinds in _present(value, value.lower(), present) for k in kinds}
-            if hits or every:
-                found.append((i, tuple(sorted(hits))))
-        return found
-
-    @staticmethod
-    def _suspects(values: list[str]) -> list[tuple[int, tuple[int, ...]]]:
-        """Strings the prefilter flags, each with the kinds whose trigger it matches.
-
-        One RE2 pass over all strings finds the suspects; an RE2 set match on each suspect
-        picks its kinds, so a string with one assignment runs one kind's rules, not all.
-        """
-        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
-        starts: list[int] = []
-        offset = 0
-        for data in encoded:
-            starts.append(offset)
-            offset += len(data) + 1
-        blob = b"\x00".join(encoded)
-        search = _value_search()
-        kinds_of = _kind_set()
-        found: list[tuple[int, tuple[int, ...]]] = []
-        pos = 0
-        while pos < len(blob):
-            match = search(blob, pos)
-            if match < 0:
-                break
-            i = bisect_right(starts, match) - 1
-            kinds = kinds_of(encoded[i])
-            if kinds:
-                found.append((i, kinds))
-            pos = starts[i + 1] if i + 1 < len(starts) else len(blob)
-        return found
+        lowered = joined.lower()
+        found: dict[int, set[int]] = {i: set() for i in range(len(values))} if every else {}
+        if len(lowered) != len(joined):  # a character lowered to two: no common offsets
+            for i, value in enumerate(values):
+                here = _present(value, value.lower(), table)
+                if here:
+                    found.setdefault(i, set()).update(k for *_, ks in here for k in ks)
+            return sorted((i, tuple(sorted(ks))) for i, ks in found.items())
+        starts = [0]
+        for value in values:
+            starts.append(starts[-1] + len(value) + 1)
+        for anchor, case_sensitive, follows, anchor_kinds in table:
+            text = joined if case_sensitive else lowered
+            at = text.find(anchor)
+            while at >= 0:
+                if follows and not text.startswith(follows, at + len(anchor)):
+                    at = text.find(anchor, at + 1)
+                    continue
+                i = bisect_right(starts, at) - 1
+                found.setdefault(i, set()).update(anchor_kinds)
+                at = text.find(anchor, starts[i + 1])  # the next string
+        return sorted((i, tuple(sorted(ks))) for i, ks in found.items())
 
 
 def _is_scheme(word: str) -> bool:

@@ -62,18 +62,16 @@ FRAGMENTS: dict[str, tuple[str, str]] = {
     "CMD": (r"[^\r\n|;&]{0,256}?", "the rest of the same command (up to a pipe, `;` or `&`)"),
     "ARG": (r"""(?:[^\s"'`|;&<>+%]|%(?!20|0[9AaDd]))+""", "one shell word"),
     "NAME": (
-        r"(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
-        r"|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key"
-        r"|client[_-]?secret|credentials?|session[_-]?key|account[_-]?key|sharedaccesskey"
-        r"|connection[_-]?string|auth[_-]?token|cookie|subscription[_-]?key)"
-        r"(?:[_-]?(?:key|value|access[_-]?key))?",
+        r"(?:passw(?:or)?d|passphrase|secret|token|credentials?|cookie|connection[_-]?string"
+        r"|(?:api|access|private|signing|encryption|master|session|account|subscription)"
+        r"[_-]?key)(?:[_-]?(?:key|value|access[_-]?key))?",
         "a name that says its value is secret (`DB_PASSWORD`, `client_secret`, `X-Api-Key`)",
     ),
     "END": (r"(?![A-Za-z0-9_.+/=:@!#^*~$-])", "the value ends here"),
     "NOT_VALUE": (
-        r"(?!\[REDACTED|(?:none|null|nil|true|false|undefined|empty|str|string|bytes|int"
-        r"|bool|any|object|optional|required){=END}|\$\{?[A-Za-z_(]|\{\{|%\(|%[sdr]{=END}"
-        r"|<[A-Za-z_.-]*>|(?-i:self|this|cls)\.|\*{3}|x{4,}{=END}|{=NAME}{=END})",
+        r"(?!\[REDACTED|(?:none|null|nil|true|false|undefined|str|string|bytes|int|bool|object"
+        r"|optional|password|secret|token|%[sdr]|(?-i:x{4,})){=END}"
+        r"|\$\{?[A-Za-z_(]|\{\{|%\(|<[A-Za-z_.-]*>|(?-i:self|this|cls)\.|\*{3})",
         "not a value: the marker, a placeholder, a type, a `$VAR` or `self.` reference",
     ),
     "CHAR": (
@@ -82,8 +80,8 @@ FRAGMENTS: dict[str, tuple[str, str]] = {
         "a character of an unquoted value (no space, quote, escape or delimiter)",
     ),
     "VALUE": (
-        r"(?:(?P<q>{=Q}){=NOT_VALUE}(?P<secret>(?:(?!(?P=q))[^\r\n]){1,512}+)(?P=q)"
-        r"|{=Q}?{=NOT_VALUE}(?P<secret_u>{=CHAR}++)(?![(\[]))",
+        r"(?P<q>{=Q})?{=NOT_VALUE}(?(q)(?P<secret>(?:(?!(?P=q))[^\r\n]){1,512}+)(?P=q)"
+        r"|{=Q}?(?P<secret_u>{=CHAR}++)(?![(\[]))",
         "a value: up to the matching quote at the same escape depth, else a run of `CHAR`",
     ),
     "SEP": (
@@ -110,6 +108,8 @@ T_QUOTE = r"""(?:\\*["'`]|%2[27]|%60)"""
 T_SEP = rf"(?:{T_QUOTE}|{T_SPACE})*(?::=|=>|[:=]|%3[ad])"
 T_NAME = FRAGMENTS["NAME"][0]
 T_URL_USERINFO = r"""(?::|%3a)(?:/|%2f)(?:/|%2f)[^\s/@"]*(?::|%3a)[^\s/@"]*(?:@|%40)"""
+# Lowercase substrings, one of which every `scheme://` contains, raw or URL-encoded.
+URL_ANCHORS = ("://", ":/%2f", ":%2f", "%3a/", "%3a%2f")
 # Lowercase substrings, one of which every match of `NAME` contains.
 NAME_ANCHORS = (
     "passw",
@@ -122,16 +122,36 @@ NAME_ANCHORS = (
     "cookie",
 )
 
+# How a `NAME` match ends; with `follows` (what comes next in each kind), anchors that hold
+# far less often in clean text than the bare words ("password=", "token\"", "key>").
+NAME_ENDS = (
+    "passwd",
+    "password",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "credentials",
+    "cookie",
+    "string",
+    "key",
+    "value",
+)
+QUOTE_STARTS = ('"', "'", "`", "\\", "%2", "%6")
+SPACE_STARTS = (" ", "\t", "\\", "+", "%2", "%0")
+
 
 class SecretKind:
     """One kind of secret: how to find it, what it looks like, where it is tested.
 
     `anchors`: substrings one of which every match contains (lowercase ones are looked up
-    case-insensitively, others as written); `trigger`: the prefilter regex over serialized
+    case-insensitively, others as written), and when `follows` is set, contains followed
+    by one of those; `trigger`: the prefilter regex over serialized
     JSON (default: the anchors); `example` holds `{0}`, `{1}` … where `fakes` go; `shapes`
     describe real secrets of each placeholder; `keys`: dict keys (suffixes; `key_word`:
     whole words) whose value is this secret, optionally only when it fullmatches
-    `key_value`; `keep_scheme`: keep the scheme word of a value under such a key.
+    `key_value`, one of `key_anchors` (default: `anchors`) in every such key;
+    `keep_scheme`: keep the scheme word of a value under such a key.
     """
 
     __slots__ = (
@@ -140,8 +160,10 @@ class SecretKind:
         "description",
         "example",
         "fakes",
+        "follows",
         "id",
         "keep_scheme",
+        "key_anchors",
         "key_value",
         "key_word",
         "keys",
@@ -160,9 +182,11 @@ class SecretKind:
         fakes: tuple[str, ...],
         shapes: tuple[str, ...],
         anchors: tuple[str, ...],
+        follows: tuple[str, ...] = (),
         trigger: str | None = None,
         contexts: tuple[str, ...] = ALL_CONTEXTS,
         keys: tuple[str, ...] = (),
+        key_anchors: tuple[str, ...] | None = None,
         key_word: bool = False,
         key_value: str | None = None,
         keep_scheme: bool = False,
@@ -174,9 +198,11 @@ class SecretKind:
         self.fakes = fakes
         self.shapes = shapes
         self.anchors = anchors
+        self.follows = follows
         self.trigger = trigger if trigger is not None else _anchor_trigger(anchors)
         self.contexts = contexts
         self.keys = keys
+        self.key_anchors = anchors if key_anchors is None else key_anchors
         self.key_word = key_word
         self.key_value = key_value
         self.keep_scheme = keep_scheme
@@ -214,6 +240,7 @@ def _fragment(name: str) -> str:
             FRAGMENTS["VALUE"][0]
             .replace("<q>", "<q2>")
             .replace("=q)", "=q2)")
+            .replace("(?(q)", "(?(q2)")
             .replace("<secret>", "<secret2>")
             .replace("<secret_u>", "<secret2_u>")
         )
@@ -437,7 +464,8 @@ KINDS: tuple[SecretKind, ...] = (
         example="export DB_PASSWORD={0}",
         fakes=("FAKE-db-passw0rd-EXAMPLE",),
         shapes=(PASSWORD,),
-        anchors=NAME_ANCHORS,
+        anchors=NAME_ENDS,
+        follows=(*QUOTE_STARTS, *SPACE_STARTS, ":", "=", "%3"),
         trigger=rf"{T_NAME}{T_SEP}",
     ),
     SecretKind(
@@ -448,7 +476,9 @@ KINDS: tuple[SecretKind, ...] = (
         example='{"client_id": "fake-client", "client_secret": "{0}"}',
         fakes=("FAKE client secret 0123",),
         shapes=(r"[A-Z0-9][A-Za-z0-9!@#^*+=/.:~_ -]{8,30}[A-Za-z0-9]",),
-        anchors=NAME_ANCHORS,
+        anchors=NAME_ENDS,
+        follows=QUOTE_STARTS,
+        key_anchors=NAME_ANCHORS,
         trigger=rf"{T_NAME}{T_QUOTE}{T_SEP}",
         keys=(FRAGMENTS["NAME"][0],),
     ),
@@ -459,7 +489,8 @@ KINDS: tuple[SecretKind, ...] = (
         example="deploy --region eu-west-1 --api-key {0} --verbose",
         fakes=("FAKEapiKEY0123456789",),
         shapes=(PASSWORD,),
-        anchors=NAME_ANCHORS,
+        anchors=NAME_ENDS,
+        follows=(*SPACE_STARTS, "=", "%3"),
         trigger=rf"--?[a-z0-9_-]*{T_NAME}(?:{T_SPACE}|=|%3d)",
     ),
     SecretKind(
@@ -473,7 +504,8 @@ KINDS: tuple[SecretKind, ...] = (
         example="<server><id>deploy</id><username>ci</username><password>{0}</password></server>",
         fakes=("FAKEmavenPassw0rd",),
         shapes=(PASSWORD,),
-        anchors=NAME_ANCHORS,
+        anchors=NAME_ENDS,
+        follows=(">", "%3"),
         trigger=rf"(?:<|%3c)[a-z0-9_.:-]*{T_NAME}(?:>|%3e)",
     ),
     SecretKind(
@@ -488,7 +520,7 @@ KINDS: tuple[SecretKind, ...] = (
         example="psql postgresql://app_user:{0}@db.example.internal:5432/app",
         fakes=("FAKEpassw0rd-EXAMPLE",),
         shapes=(r"[A-Za-z0-9][A-Za-z0-9._~!*:-]{7,31}",),
-        anchors=("://", "%3a%2f%2f"),
+        anchors=URL_ANCHORS,
         trigger=T_URL_USERINFO,
     ),
     SecretKind(
@@ -501,7 +533,7 @@ KINDS: tuple[SecretKind, ...] = (
         example="git clone https://{0}@github.com/example/private-repo.git",
         fakes=("FAKE0123456789abcdefFAKE0123456789",),
         shapes=(r"[A-Za-z0-9_]{20,60}",),
-        anchors=("://", "%3a%2f%2f"),
+        anchors=URL_ANCHORS,
         trigger=r"(?::|%3a)(?:/|%2f)(?:/|%2f)[a-z0-9_.~-]{20}",
     ),
     SecretKind(
@@ -551,7 +583,9 @@ KINDS: tuple[SecretKind, ...] = (
         example='{"auths": {"registry.example.com": {"auth": "{0}"}}}',
         fakes=("ZmFrZXVzZXI6RkFLRXBhc3N3b3JkMDEyMw==",),
         shapes=(r"[A-Za-z0-9+/]{16,60}={0,2}",),
-        anchors=("auth", "registrytoken"),
+        anchors=("auth", "identitytoken", "registrytoken"),
+        follows=QUOTE_STARTS,
+        key_anchors=("auth",),
         trigger=rf"(?:auth|identitytoken|registrytoken){T_QUOTE}{T_SEP}",
         keys=("_?auth",),
         key_word=True,
@@ -638,7 +672,7 @@ KINDS: tuple[SecretKind, ...] = (
         example="git clone https://ci-bot:{0}@git.example.com/team/app.git",
         fakes=("FAKEgitToken0123456789",),
         shapes=(r"[A-Za-z0-9_-]{12,40}",),
-        anchors=("git",),
+        anchors=URL_ANCHORS,
         trigger=T_URL_USERINFO,
     ),
     SecretKind(
@@ -1113,16 +1147,20 @@ KINDS: tuple[SecretKind, ...] = (
     ),
     SecretKind(
         "discord_bot_token",
-        "Discord bot token (three dot-separated base64url parts)",
+        "Discord bot token (base64 of the bot's numeric id, a timestamp and an HMAC) within "
+        "64 characters after the word `discord`, as gitleaks and TruffleHog require; as "
+        "`Authorization: Bot …` it is an `authorization_header`",
         (
-            r"{=B}[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}"
-            r"(?![A-Za-z0-9_-])",
+            r"(?i:discord)[\s\S]{0,64}?{=B}(?P<secret>(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk]"
+            r"[A-Za-z0-9_-]{21,23}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_-])",
         ),
-        example="{0}",
-        fakes=("M" + F * 6 + "." + "FAKE00" + "." + F * 7,),
-        shapes=(r"M[A-Za-z0-9]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}",),
-        anchors=(".",),
-        trigger=r"(?-i:[MNO])[a-z0-9_-]{23,25}\.[a-z0-9_-]{6}\.[a-z0-9_-]{27}",
+        example="discord bot started with {0}",
+        fakes=("MTIzNDU2Nzg5MDEyMzQ1Njc4.FAKE00." + F * 7,),
+        shapes=(
+            r"(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk][A-Za-z0-9_-]{21,23}\.[A-Za-z0-9_-]{6}"
+            r"\.[A-Za-z0-9_-]{27,38}",
+        ),
+        anchors=("discord",),
     ),
     SecretKind(
         "discord_webhook",
@@ -1178,16 +1216,17 @@ KINDS: tuple[SecretKind, ...] = (
     ),
     SecretKind(
         "mailgun_api_key",
-        "Mailgun API keys (`key-` + 32 hex, and the newer 32-8-8 hex form)",
+        "Mailgun API keys (`key-` + 32 hex; the newer 32-8-8 hex form after a `mailgun…` name)",
         (
             r"{=B}key-[0-9a-f]{32}(?![A-Za-z0-9])",
-            r"{=B}[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9])",
+            r"(?i)mailgun[A-Za-z0-9_-]*{=SEP}{=Q}?"
+            r"(?P<secret>(?:key-)?[0-9a-f]{32}(?:-[0-9a-f]{8}-[0-9a-f]{8})?)(?![A-Za-z0-9])",
         ),
         example="{0}",
         fakes=("key-" + HEX32,),
         shapes=(r"key-[0-9a-f]{32}",),
-        anchors=("-",),
-        trigger=r"key-[0-9a-f]{32}|[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}",
+        anchors=("key-", "mailgun"),
+        trigger=rf"key-[0-9a-f]{{32}}|mailgun[a-z0-9_-]*{T_SEP}",
     ),
     SecretKind(
         "mailchimp_api_key",
