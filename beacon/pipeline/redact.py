@@ -134,10 +134,23 @@ def _present(text: str, lowered: str, table: Iterable[Anchor]) -> list[Anchor]:
     return [e for e in table if _holds(text if e[1] else lowered, e[0], e[2])]
 
 
+def _required(kinds: Iterable[int], lowered: str) -> tuple[int, ...]:
+    """`kinds` whose `requires` (if any) `lowered` holds, in catalog order."""
+    return tuple(
+        sorted(
+            k
+            for k in kinds
+            if not KINDS[k].requires or any(r in lowered for r in KINDS[k].requires)
+        )
+    )
+
+
 def kinds_in(text: str) -> tuple[int, ...]:
     """Indexes of the kinds whose anchors `text` holds (a superset of those that match)."""
-    found = {k for *_, kinds in _present(text, text.lower(), _anchors()) for k in kinds}
-    return tuple(sorted(found))
+    lowered = text.lower()
+    return _required(
+        {k for *_, kinds in _present(text, lowered, _anchors()) for k in kinds}, lowered
+    )
 
 
 @cache
@@ -415,10 +428,12 @@ class Redactor:
         found: dict[int, set[int]] = {i: set() for i in range(len(values))} if every else {}
         if len(lowered) != len(joined):  # a character lowered to two: no common offsets
             for i, value in enumerate(values):
-                here = _present(value, value.lower(), table)
-                if here:
-                    found.setdefault(i, set()).update(k for *_, ks in here for k in ks)
-            return sorted((i, tuple(sorted(ks))) for i, ks in found.items())
+                lowered_value = value.lower()
+                here = _present(value, lowered_value, table)
+                kinds_here = _required((k for *_, ks in here for k in ks), lowered_value)
+                if kinds_here or every:
+                    found[i] = set(kinds_here)
+            return sorted((i, tuple(sorted(kinds))) for i, kinds in found.items())
         starts = [0]
         for value in values:
             starts.append(starts[-1] + len(value) + 1)
@@ -432,7 +447,12 @@ class Redactor:
                 i = bisect_right(starts, at) - 1
                 found.setdefault(i, set()).update(anchor_kinds)
                 at = text.find(anchor, starts[i + 1])  # the next string
-        return sorted((i, tuple(sorted(ks))) for i, ks in found.items())
+        out = []
+        for i, candidates in sorted(found.items()):
+            kept = _required(candidates, lowered[starts[i] : starts[i + 1] - 1])
+            if kept or every:
+                out.append((i, kept))
+        return out
 
 
 def _is_scheme(word: str) -> bool:

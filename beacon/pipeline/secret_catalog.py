@@ -146,8 +146,9 @@ class SecretKind:
 
     `anchors`: substrings one of which every match contains (lowercase ones are looked up
     case-insensitively, others as written), and when `follows` is set, contains followed
-    by one of those; `trigger`: the prefilter regex over serialized
-    JSON (default: the anchors); `example` holds `{0}`, `{1}` … where `fakes` go; `shapes`
+    by one of those; `requires`: lowercase substrings one of which every match also holds
+    (the `@` of a URL's userinfo); `trigger`: the prefilter regex over serialized JSON
+    (default: the anchors); `example` holds `{0}`, `{1}` … where `fakes` go; `shapes`
     describe real secrets of each placeholder; `keys`: dict keys (suffixes; `key_word`:
     whole words) whose value is this secret, optionally only when it fullmatches
     `key_value`, one of `key_anchors` (default: `anchors`) in every such key;
@@ -168,6 +169,7 @@ class SecretKind:
         "key_word",
         "keys",
         "patterns",
+        "requires",
         "shapes",
         "trigger",
     )
@@ -183,6 +185,7 @@ class SecretKind:
         shapes: tuple[str, ...],
         anchors: tuple[str, ...],
         follows: tuple[str, ...] = (),
+        requires: tuple[str, ...] = (),
         trigger: str | None = None,
         contexts: tuple[str, ...] = ALL_CONTEXTS,
         keys: tuple[str, ...] = (),
@@ -199,6 +202,7 @@ class SecretKind:
         self.shapes = shapes
         self.anchors = anchors
         self.follows = follows
+        self.requires = requires
         self.trigger = trigger if trigger is not None else _anchor_trigger(anchors)
         self.contexts = contexts
         self.keys = keys
@@ -491,6 +495,7 @@ KINDS: tuple[SecretKind, ...] = (
         shapes=(PASSWORD,),
         anchors=NAME_ENDS,
         follows=(*SPACE_STARTS, "=", "%3"),
+        requires=("-",),
         trigger=rf"--?[a-z0-9_-]*{T_NAME}(?:{T_SPACE}|=|%3d)",
     ),
     SecretKind(
@@ -521,6 +526,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEpassw0rd-EXAMPLE",),
         shapes=(r"[A-Za-z0-9][A-Za-z0-9._~!*:-]{7,31}",),
         anchors=URL_ANCHORS,
+        requires=("@", "%40"),
         trigger=T_URL_USERINFO,
     ),
     SecretKind(
@@ -534,6 +540,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKE0123456789abcdefFAKE0123456789",),
         shapes=(r"[A-Za-z0-9_]{20,60}",),
         anchors=URL_ANCHORS,
+        requires=("@", "%40"),
         trigger=r"(?::|%3a)(?:/|%2f)(?:/|%2f)[a-z0-9_.~-]{20}",
     ),
     SecretKind(
@@ -561,6 +568,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEnetrcPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("machine",),
+        requires=("password",),
         trigger=r"machine[\s\S]*password",
     ),
     SecretKind(
@@ -604,6 +612,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKE-ci-passw0rd",),
         shapes=(PASSWORD,),
         anchors=("curl",),
+        requires=("-u",),
         trigger=r"curl[^\r\n]*-(?:u|-user|-proxy-user)",
     ),
     SecretKind(
@@ -647,6 +656,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEmysqlPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("mysql", "mariadb"),
+        requires=("-p", "mysql_pwd"),
         trigger=r"(?:mysql|mariadb)[^\r\n]*-p|mysql_pwd",
         keys=("mysql_pwd",),
         key_word=True,
@@ -673,6 +683,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEgitToken0123456789",),
         shapes=(r"[A-Za-z0-9_-]{12,40}",),
         anchors=URL_ANCHORS,
+        requires=("@", "%40"),
         trigger=T_URL_USERINFO,
     ),
     SecretKind(
@@ -687,6 +698,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEdockerPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("login",),
+        requires=("-p", "--password"),
         trigger=r"login[^\r\n]*-(?:p|-password)",
     ),
     SecretKind(
@@ -704,6 +716,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEhtPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("htpasswd",),
+        requires=("-",),
     ),
     SecretKind(
         "openssl_pass",
@@ -732,6 +745,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEredisPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("redis-cli", "rediscli_auth"),
+        requires=("-a", "--pass", "rediscli_auth"),
         keys=("rediscli_auth",),
         key_word=True,
     ),
@@ -746,6 +760,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEldapPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("ldap",),
+        requires=("-w",),
         trigger=r"ldap[^\r\n]*-w",
     ),
     SecretKind(
@@ -759,6 +774,7 @@ KINDS: tuple[SecretKind, ...] = (
         fakes=("FAKEsqlPassw0rd",),
         shapes=(PASSWORD,),
         anchors=("sqlcmd", "bcp", "osql"),
+        requires=("-p",),
         trigger=r"(?:sqlcmd|bcp|osql)[^\r\n]*-p",
     ),
     # Cloud providers
@@ -980,7 +996,7 @@ KINDS: tuple[SecretKind, ...] = (
     SecretKind(
         "onepassword_service_account_token",
         "1Password service-account token (`ops_eyJ…`)",
-        (r"{=B}ops_eyJ(?:[A-Za-z0-9_-]|{=B64}|{=PAD}){100,}",),
+        (r"{=B}ops_eyJ(?:[A-Za-z0-9_+/=-]|%2[BbFf]|%3[Dd]){100,}+",),
         example="{0}",
         fakes=("ops_eyJ" + F * 30,),
         shapes=(r"ops_eyJ[A-Za-z0-9+/_-]{100,200}={0,2}",),
@@ -1327,7 +1343,7 @@ KINDS: tuple[SecretKind, ...] = (
         "Grafana Cloud access-policy token (`glc_…`)",
         (r"{=B}glc_{=B64}{32,400}{=PAD}{0,2}",),
         example="{0}",
-        fakes=("glc_eyJvIjoiRkFLRSIsIm4iOiJmYWtlIiwiayI6IkZBS0VGQUtFIn0=",),
+        fakes=("glc_" + F * 10 + "=",),
         shapes=(r"glc_[A-Za-z0-9+/]{32,80}={0,2}",),
         anchors=("glc_",),
     ),
@@ -1335,7 +1351,7 @@ KINDS: tuple[SecretKind, ...] = (
         "sentry_token",
         "Sentry organization and user auth tokens (`sntrys_…`, `sntryu_…`)",
         (
-            r"{=B}sntrys_(?:[A-Za-z0-9_-]|{=B64}|{=PAD}){40,}",
+            r"{=B}sntrys_(?:[A-Za-z0-9_+/=-]|%2[BbFf]|%3[Dd]){40,}+",
             r"{=B}sntryu_[a-f0-9]{64}",
         ),
         example="{0}",

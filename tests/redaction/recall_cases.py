@@ -134,3 +134,16 @@ def leaks_in(case: Case, written: str) -> list[str]:
         if piece is not None:
             found.append(f"{case.label}: {piece!r} of {secret[:24]!r}")
     return found
+
+
+def whole_leaks_in(case: Case, written: str) -> list[str]:
+    """Which of `case`'s secrets appear whole in `written`, in any encoding.
+
+    For text shared by many cases (one hook payload), where another case's surroundings
+    may hold an 8-character window of this one's fake by chance.
+    """
+    return [
+        f"{case.label}: {secret[:24]!r}"
+        for secret in case.secrets
+        if any(form in written for form in encodings(secret))
+    ]
