@@ -85,7 +85,7 @@ FRAGMENTS: dict[str, tuple[str, str]] = {
         "a value: up to the matching quote at the same escape depth, else a run of `CHAR`",
     ),
     "SEP": (
-        r"(?:{=Q}?{=WS}*(?::=|=>|{=COLON}|{=EQ}){=WS}*)",
+        r"(?:{=Q}?{=WS}*+(?::=|=>|{=COLON}|{=EQ}){=WS}*+)",
         "between a name and its value: `=`, `:`, `:=`, `=>`, quotes and spaces around",
     ),
     "LINE": (
@@ -94,7 +94,7 @@ FRAGMENTS: dict[str, tuple[str, str]] = {
     ),
     "PARAMS": (
         r"""[A-Za-z][A-Za-z0-9_-]*{=EQ}(?:{=Q}[^\r\n"'`\\]{0,512}?{=Q}|{=CHAR}++)"""
-        r"""(?:(?:,|%2[Cc])?{=WS}*[A-Za-z][A-Za-z0-9_-]*{=EQ}"""
+        r"""(?:(?:,|%2[Cc])?{=WS}*+[A-Za-z][A-Za-z0-9_-]*{=EQ}"""
         r"""(?:{=Q}[^\r\n"'`\\]{0,512}?{=Q}|{=CHAR}++))+""",
         'an auth parameter list (`Credential=…, Signature=…`, `username="…", response=…`)',
     ),
@@ -293,7 +293,7 @@ KINDS: tuple[SecretKind, ...] = (
         "PuTTY `.ppk` private key lines and their MAC",
         (
             r"(?P<secret>Private-Lines{=COLON}[\s\S]{1,16384}?"
-            r"(?:Private-MAC{=COLON}{=WS}*[0-9a-fA-F]{40,64}|\Z))",
+            r"(?:Private-MAC{=COLON}{=WS}*+[0-9a-fA-F]{40,64}|\Z))",
         ),
         example="PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: fake-key\n"
         "Public-Lines: 1\nAAAAC3NzaC1lZDI1NTE5AAAAIPUBLICPUBLICPUBLIC\nPrivate-Lines: 1\n{0}\n"
@@ -329,7 +329,7 @@ KINDS: tuple[SecretKind, ...] = (
         "`Authorization:` header with any scheme (Bearer, Basic, Token, Digest, custom "
         "words) or none: the credential goes, the scheme word stays",
         (
-            r"(?i){=W}authorization{=Q}?{=WS}*(?:{=COLON}|{=EQ}){=WS}*{=Q}?"
+            r"(?i){=W}authorization{=Q}?{=WS}*+(?:{=COLON}|{=EQ}){=WS}*+{=Q}?"
             r"(?:[A-Za-z][A-Za-z0-9._-]{0,40}{=WS}++)?+{=NOT_VALUE}"
             r"(?P<secret>{=PARAMS}|{=CHAR}++)",
         ),
@@ -346,7 +346,7 @@ KINDS: tuple[SecretKind, ...] = (
         "proxy_authorization_header",
         "`Proxy-Authorization:` header with any scheme: the credential goes",
         (
-            r"(?i){=W}proxy-authorization{=Q}?{=WS}*(?:{=COLON}|{=EQ}){=WS}*"
+            r"(?i){=W}proxy-authorization{=Q}?{=WS}*+(?:{=COLON}|{=EQ}){=WS}*+"
             r"{=Q}?(?:[A-Za-z][A-Za-z0-9._-]{0,40}{=WS}++)?+{=NOT_VALUE}"
             r"(?P<secret>{=PARAMS}|{=CHAR}++)",
         ),
@@ -397,7 +397,7 @@ KINDS: tuple[SecretKind, ...] = (
         "`Ocp-Apim-Subscription-Key`, `X-Functions-Key`",
         (
             r"(?i){=W}(?:x-(?:goog-)?api-key|api-key|x-functions-key"
-            r"|ocp-apim-subscription-key){=Q}?{=WS}*{=COLON}{=WS}*{=VALUE}",
+            r"|ocp-apim-subscription-key){=Q}?{=WS}*+{=COLON}{=WS}*+{=VALUE}",
         ),
         example="curl -H 'X-Api-Key: {0}' https://api.example.com/v2/items",
         fakes=("FAKEapiKEY0123456789FAKE",),
@@ -412,7 +412,7 @@ KINDS: tuple[SecretKind, ...] = (
         (
             r"(?i){=W}(?:x-auth-token|x-vault-token|private-token"
             r"|x-shopify-access-token|x-access-token|x-api-token|x-session-token"
-            r"|x-[cx]srf-token|x-amz-security-token){=Q}?{=WS}*{=COLON}{=WS}*{=VALUE}",
+            r"|x-[cx]srf-token|x-amz-security-token){=Q}?{=WS}*+{=COLON}{=WS}*+{=VALUE}",
         ),
         example="curl -H 'X-Auth-Token: {0}' https://openstack.example.com:5000/v3/projects",
         fakes=("FAKEauthTOKEN0123456789",),
@@ -424,7 +424,7 @@ KINDS: tuple[SecretKind, ...] = (
         "cookie_header",
         "`Cookie:` header: all cookie values go",
         (
-            r"(?i){=W}cookie{=Q}?{=WS}*{=COLON}{=WS}*{=Q}?{=NOT_VALUE}"
+            r"(?i){=W}cookie{=Q}?{=WS}*+{=COLON}{=WS}*+{=Q}?{=NOT_VALUE}"
             r"(?P<secret>{=LINE})",
         ),
         example="curl -H 'Cookie: theme=dark; session_id={0}' https://app.example.com/account",
@@ -437,7 +437,7 @@ KINDS: tuple[SecretKind, ...] = (
         "set_cookie_header",
         "`Set-Cookie:` header: the cookie value and attributes go",
         (
-            r"(?i){=W}set-cookie{=Q}?{=WS}*{=COLON}{=WS}*{=Q}?{=NOT_VALUE}"
+            r"(?i){=W}set-cookie{=Q}?{=WS}*+{=COLON}{=WS}*+{=Q}?{=NOT_VALUE}"
             r"(?P<secret>{=LINE})",
         ),
         example="HTTP/1.1 302 Found\nSet-Cookie: session={0}; Path=/; HttpOnly; Secure",
@@ -476,7 +476,7 @@ KINDS: tuple[SecretKind, ...] = (
         "json_secret_pair",
         'a quoted secret-named key and its value: `"client_secret": "…"` (the value may '
         "hold spaces); as a dict key, any value",
-        (r"(?i){=Q}[A-Za-z0-9_.-]*{=NAME}{=Q}{=WS}*(?:=>|{=COLON}|{=EQ}){=WS}*{=VALUE}",),
+        (r"(?i){=Q}[A-Za-z0-9_.-]*{=NAME}{=Q}{=WS}*+(?:=>|{=COLON}|{=EQ}){=WS}*+{=VALUE}",),
         example='{"client_id": "fake-client", "client_secret": "{0}"}',
         fakes=("FAKE client secret 0123",),
         shapes=(r"[A-Z0-9][A-Za-z0-9!@#^*+=/.:~_ -]{8,30}[A-Za-z0-9]",),
@@ -503,8 +503,8 @@ KINDS: tuple[SecretKind, ...] = (
         "a secret-named XML element: `<password>…</password>` (Maven settings, configs)",
         (
             r"(?i)(?:<|%3[Cc])(?:[A-Za-z_][A-Za-z0-9_.-]*:)?[A-Za-z0-9_.-]*{=NAME}(?:>|%3[Ee])"
-            r"{=SP}*{=NOT_VALUE}(?P<secret>(?:[^<\s%]|%(?!3[Cc]|2[02]|0[AaDd]))"
-            r"(?:[^<%\r\n]|%(?!3[Cc]|0[AaDd]))*?){=SP}*(?:<|%3[Cc])(?:/|%2[Ff])",
+            r"{=SP}*+{=NOT_VALUE}(?P<secret>(?:[^<\s%]|%(?!3[Cc]|2[02]|0[AaDd]))"
+            r"(?:[^<%\r\n]|%(?!3[Cc]|0[AaDd]))*?){=SP}*+(?:<|%3[Cc])(?:/|%2[Ff])",
         ),
         example="<server><id>deploy</id><username>ci</username><password>{0}</password></server>",
         fakes=("FAKEmavenPassw0rd",),
@@ -547,7 +547,7 @@ KINDS: tuple[SecretKind, ...] = (
         "odbc_pwd",
         "`Pwd=` / `Password=` in an ODBC or ADO.NET connection string",
         (
-            r"(?i)(?:(?<=;)|(?<=%3[Bb])){=WS}*(?:pwd|password){=WS}*{=EQ}"
+            r"(?i)(?:(?<=;)|(?<=%3[Bb])){=WS}*+(?:pwd|password){=WS}*+{=EQ}"
             r"""(?!\[REDACTED)(?P<secret>(?:[^;\s"'`\\%]|%(?!3[Bb]|2[027]|0[AaDd]))+)""",
         ),
         example="Driver={ODBC Driver 18 for SQL Server};Server=db.example.internal;Uid=app;"
@@ -561,8 +561,8 @@ KINDS: tuple[SecretKind, ...] = (
         "netrc_password",
         "`.netrc` entry: `machine … login … password …`",
         (
-            r"(?i){=W}machine{=SP}+{=ARG}(?:{=SP}+(?:login|account){=SP}+{=ARG})*"
-            r"{=SP}+password{=SP}+{=VALUE}",
+            r"(?i){=W}machine{=SP}++{=ARG}(?:{=SP}++(?:login|account){=SP}++{=ARG})*"
+            r"{=SP}++password{=SP}++{=VALUE}",
         ),
         example="machine api.example.com\n  login deploy\n  password {0}",
         fakes=("FAKEnetrcPassw0rd",),
@@ -574,7 +574,7 @@ KINDS: tuple[SecretKind, ...] = (
     SecretKind(
         "npmrc_auth",
         "`.npmrc` credentials: `_auth=`, `_authToken=`, `_password=`",
-        (r"(?i){=W}_(?:auth|authToken|password){=WS}*{=EQ}{=WS}*{=VALUE}",),
+        (r"(?i){=W}_(?:auth|authToken|password){=WS}*+{=EQ}{=WS}*+{=VALUE}",),
         example="//registry.npmjs.org/:_auth={0}",
         fakes=("ZmFrZXVzZXI6RkFLRW5wbXBhc3M=",),
         shapes=(r"[A-Za-z0-9+/]{16,60}={0,2}",),
@@ -585,7 +585,7 @@ KINDS: tuple[SecretKind, ...] = (
         "docker_config_auth",
         "Docker `config.json` `auths.*.auth` (base64 user:password), `identitytoken`",
         (
-            r"(?i){=Q}(?:auth|identitytoken|registrytoken){=Q}{=WS}*{=COLON}{=WS}*"
+            r"(?i){=Q}(?:auth|identitytoken|registrytoken){=Q}{=WS}*+{=COLON}{=WS}*+"
             r"(?P<q>{=Q})(?P<secret>{=B64}{8,}{=PAD}{0,2})(?P=q)",
         ),
         example='{"auths": {"registry.example.com": {"auth": "{0}"}}}',
@@ -605,7 +605,7 @@ KINDS: tuple[SecretKind, ...] = (
         "`curl -u user:password` / `--user` / `--proxy-user`: the password goes",
         (
             r"(?i){=B}curl(?![A-Za-z0-9_-]){=CMD}{=W}(?:-u|-U|--user|--proxy-user)"
-            r"""(?:{=WS}*|{=EQ}){=Q}?(?:[^\s:"'`\\%]|%(?!3[Aa]|2[02]))*{=COLON}{=NOT_VALUE}"""
+            r"""(?:{=WS}*+|{=EQ}){=Q}?(?:[^\s:"'`\\%]|%(?!3[Aa]|2[02]))*{=COLON}{=NOT_VALUE}"""
             r"(?P<secret>{=CHAR}++)",
         ),
         example="curl -u deploy:{0} https://ci.example.com/api/json",
@@ -632,8 +632,8 @@ KINDS: tuple[SecretKind, ...] = (
         "sshpass",
         "`sshpass -p password` and the `SSHPASS` variable",
         (
-            r"(?i){=B}sshpass(?![A-Za-z0-9_-])(?:{=WS}+-[A-Za-oq-z][^\s]*)*{=WS}+(?-i:-p)"
-            r"{=WS}*{=VALUE}",
+            r"(?i){=B}sshpass(?![A-Za-z0-9_-])(?:{=WS}++-[A-Za-oq-z][^\s]*)*{=WS}++(?-i:-p)"
+            r"{=WS}*+{=VALUE}",
             r"(?i){=W}sshpass{=SEP}{=VALUE}",
         ),
         example="sshpass -p {0} ssh deploy@build.example.com uptime",
@@ -705,12 +705,12 @@ KINDS: tuple[SecretKind, ...] = (
         "htpasswd_batch",
         "`htpasswd -b file user password` and `htpasswd -nb user password`",
         (
-            r"{=B}htpasswd(?=(?:{=WS}+-[A-Za-z]+)*?{=WS}+-[A-Za-z]*n)"
-            r"(?=(?:{=WS}+-[A-Za-z]+)*?{=WS}+-[A-Za-z]*b)(?:{=WS}+-[A-Za-z]+)+"
-            r"{=WS}+{=ARG}{=WS}+{=VALUE}",
-            r"{=B}htpasswd(?!(?:{=WS}+-[A-Za-z]+)*?{=WS}+-[A-Za-z]*n)"
-            r"(?=(?:{=WS}+-[A-Za-z]+)*?{=WS}+-[A-Za-z]*b)(?:{=WS}+-[A-Za-z]+)+"
-            r"{=WS}+{=ARG}{=WS}+{=ARG}{=WS}+{=VALUE}",
+            r"{=B}htpasswd(?=(?:{=WS}++-[A-Za-z]+)*?{=WS}++-[A-Za-z]*n)"
+            r"(?=(?:{=WS}++-[A-Za-z]+)*?{=WS}++-[A-Za-z]*b)(?:{=WS}++-[A-Za-z]+)+"
+            r"{=WS}++{=ARG}{=WS}++{=VALUE}",
+            r"{=B}htpasswd(?!(?:{=WS}++-[A-Za-z]+)*?{=WS}++-[A-Za-z]*n)"
+            r"(?=(?:{=WS}++-[A-Za-z]+)*?{=WS}++-[A-Za-z]*b)(?:{=WS}++-[A-Za-z]+)+"
+            r"{=WS}++{=ARG}{=WS}++{=ARG}{=WS}++{=VALUE}",
         ),
         example="htpasswd -bB /etc/nginx/.htpasswd admin {0}",
         fakes=("FAKEhtPassw0rd",),
