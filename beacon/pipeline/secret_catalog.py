@@ -85,8 +85,8 @@ FRAGMENTS: dict[str, tuple[str, str]] = {
         "a value: up to the matching quote at the same escape depth, else a run of `CHAR`",
     ),
     "SEP": (
-        r"(?:{=Q}?{=WS}*+(?::=|=>|{=COLON}|{=EQ}){=WS}*+)",
-        "between a name and its value: `=`, `:`, `:=`, `=>`, quotes and spaces around",
+        r"(?:{=Q}?{=WS}*+(?::=|=>|{=COLON}|{=EQ}(?!=|%3[Dd])){=WS}*+)",
+        "between a name and its value: `=` (not `==`), `:`, `:=`, `=>`, quotes and spaces",
     ),
     "LINE": (
         r"""(?:[^\r\n"'`\\%&]|%(?!2[267]|60|0[AaDd])|\\(?![\\"'`nrt]))+""",
@@ -331,7 +331,7 @@ KINDS: tuple[SecretKind, ...] = (
         (
             r"(?i){=W}authorization{=Q}?{=WS}*+(?:{=COLON}|{=EQ}){=WS}*+{=Q}?"
             r"(?:[A-Za-z][A-Za-z0-9._-]{0,40}{=WS}++)?+{=NOT_VALUE}"
-            r"(?P<secret>{=PARAMS}|{=CHAR}++)",
+            r"(?P<secret>{=PARAMS}|{=CHAR}++(?![(\[]))",
         ),
         example="curl -H 'Authorization: Splunk {0}' https://splunk.example.com:8088/services",
         fakes=("FAKE0000-FAKE-0000-FAKE-000000000000",),
@@ -348,7 +348,7 @@ KINDS: tuple[SecretKind, ...] = (
         (
             r"(?i){=W}proxy-authorization{=Q}?{=WS}*+(?:{=COLON}|{=EQ}){=WS}*+"
             r"{=Q}?(?:[A-Za-z][A-Za-z0-9._-]{0,40}{=WS}++)?+{=NOT_VALUE}"
-            r"(?P<secret>{=PARAMS}|{=CHAR}++)",
+            r"(?P<secret>{=PARAMS}|{=CHAR}++(?![(\[]))",
         ),
         example="Proxy-Authorization: Basic {0}",
         fakes=("ZmFrZXVzZXI6RkFLRXBhc3N3b3Jk",),
@@ -422,10 +422,10 @@ KINDS: tuple[SecretKind, ...] = (
     ),
     SecretKind(
         "cookie_header",
-        "`Cookie:` header: all cookie values go",
+        "`Cookie:` header (`name=value` pairs): all cookie values go",
         (
             r"(?i){=W}cookie{=Q}?{=WS}*+{=COLON}{=WS}*+{=Q}?{=NOT_VALUE}"
-            r"(?P<secret>{=LINE})",
+            r"(?P<secret>(?=[^\r\n\"'`]*?(?:=|%3[Dd])){=LINE})",
         ),
         example="curl -H 'Cookie: theme=dark; session_id={0}' https://app.example.com/account",
         fakes=("FAKEsessionCOOKIE0123456789",),
@@ -438,7 +438,7 @@ KINDS: tuple[SecretKind, ...] = (
         "`Set-Cookie:` header: the cookie value and attributes go",
         (
             r"(?i){=W}set-cookie{=Q}?{=WS}*+{=COLON}{=WS}*+{=Q}?{=NOT_VALUE}"
-            r"(?P<secret>{=LINE})",
+            r"(?P<secret>(?=[^\r\n\"'`]*?(?:=|%3[Dd])){=LINE})",
         ),
         example="HTTP/1.1 302 Found\nSet-Cookie: session={0}; Path=/; HttpOnly; Secure",
         fakes=("FAKEsetCOOKIE0123456789FAKE",),
