@@ -253,7 +253,7 @@ def _blob_kinds(serialized: bytes) -> tuple[tuple[int, ...], bool]:
 
 def may_hold_secret(serialized: bytes) -> bool:
     """Whether a serialized event may hold a secret: false only when no rule can match."""
-    return bool(screen().which(serialized))
+    return screen().hit(serialized)
 
 
 class Redactor:
