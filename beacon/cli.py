@@ -17,8 +17,13 @@ from beacon.errors import BeaconError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
+    from beacon.audit import cli as audit_cli
+    from beacon.ci import cli as ci_cli
     from beacon.collector import cli as collector_cli
+    from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
+    from beacon.inventory import cli as inventory_cli
+    from beacon.scan import cli as scan_cli
     from shippers import cli as shippers_cli
 
     parser = argparse.ArgumentParser(
@@ -27,7 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"beacon {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for register in (collector_cli.register, forwarding_cli.register, shippers_cli.register):
+    for register in (
+        collector_cli.register,
+        ci_cli.register,
+        forwarding_cli.register,
+        shippers_cli.register,
+        scan_cli.register,
+        inventory_cli.register,
+        endpoint_cli.register,
+        audit_cli.register,
+    ):
         register(subparsers)
     return parser
 

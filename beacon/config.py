@@ -13,23 +13,31 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from beacon.errors import ConfigError
 from beacon.logfiles.names import (
     DEFAULT_LOG_DIR,
     DEFAULT_STATE_DIR,
     LOG_DIR_ENV,
+    ROTATE_ARCHIVES,
+    ROTATE_BYTES,
     STATE_DIR_ENV,
     SYSTEM_LOG_DIR,
     SYSTEM_STATE_DIR,
 )
+from beacon.pipeline.sizecap import MAX_EVENT_BYTES
+from beacon.pipeline.truncate import FIELD_BYTES, NESTED_FIELD_BYTES
+
+if TYPE_CHECKING:
+    from beacon.logfiles.chain import ChainKey
 
 __all__ = [
     "DEFAULT_LOG_DIR",
     "DEFAULT_STATE_DIR",
     "SYSTEM_LOG_DIR",
     "SYSTEM_STATE_DIR",
+    "AuditConfig",
     "BeaconConfig",
     "CollectorConfig",
     "DedupeConfig",
@@ -37,6 +45,7 @@ __all__ = [
     "LimitsConfig",
     "RedactionConfig",
     "WriterConfig",
+    "chain_key",
     "load_config",
     "markdown_reference",
     "state_dir",
@@ -97,8 +106,8 @@ class WriterConfig:
         choices=("user", "system"),
     )
     group: str = _key("", "Group owning the log files in system mode (empty: unchanged).")
-    rotate_bytes: int = _key(10 * 1024 * 1024, "Rotate a file before it would exceed this size.")
-    rotate_archives: int = _key(5, "Numbered archives kept (`.1` … `.N`).")
+    rotate_bytes: int = _key(ROTATE_BYTES, "Rotate a file before it would exceed this size.")
+    rotate_archives: int = _key(ROTATE_ARCHIVES, "Numbered archives kept (`.1` … `.N`).")
     fsync: str = _key(
         "interval",
         "When to fsync: `always` (every batch), `interval`, `never`.",
@@ -131,10 +140,14 @@ class RedactionConfig:
 class LimitsConfig:
     """`[limits]`: field truncation and the event size cap."""
 
-    field_bytes: int = _key(4096, "Limit for prompt, command, message and other top-level text.")
-    nested_field_bytes: int = _key(2048, "Limit for strings inside `mcp`, `gen_ai` and `raw`.")
+    field_bytes: int = _key(
+        FIELD_BYTES, "Limit for prompt, command, message and other top-level text."
+    )
+    nested_field_bytes: int = _key(
+        NESTED_FIELD_BYTES, "Limit for strings inside `mcp`, `gen_ai` and `raw`."
+    )
     max_event_bytes: int = _key(
-        65536, "Event size cap; larger events are degraded step by step, never dropped."
+        MAX_EVENT_BYTES, "Event size cap; larger events are degraded step by step, never dropped."
     )
 
 
@@ -157,6 +170,60 @@ class DedupeConfig:
 
 
 @dataclass(frozen=True)
+class InventoryConfig:
+    """`[inventory]`: what agents, configs, MCP servers and skills this endpoint has."""
+
+    interval: int = _key(
+        6 * 3600,
+        "Seconds between inventory heartbeats of `beacon run` (one at start too); 0: none.",
+        env="BEACON_INVENTORY_INTERVAL",
+    )
+    on_hook: bool = _key(
+        True,
+        "`beacon-hooks` starts a detached inventory run on `SessionStart` (TTL and back-off "
+        "permitting).",
+        env="BEACON_INVENTORY_ON_HOOK",
+    )
+    ttl: int = _key(
+        6 * 3600,
+        "A hook-triggered run is skipped while the last heartbeat is younger than this "
+        "(seconds); `--force` ignores it.",
+        env="BEACON_INVENTORY_TTL",
+    )
+    backoff: int = _key(
+        300,
+        "A hook-triggered run is skipped this many seconds after the last attempt, "
+        "successful or not.",
+    )
+    version_timeout: float = _key(2.0, "Seconds `<agent> --version` may take before it is killed.")
+    max_skills_per_root: int = _key(200, "Skills recorded per skill folder; the rest are counted.")
+    max_file_bytes: int = _key(
+        16 * 1024 * 1024, "Config and skill files larger than this are not hashed or parsed."
+    )
+    contents: bool = _key(
+        False,
+        "Add each config file's text to snapshots, secrets and every env, header and argument "
+        "value redacted (as `--contents`).",
+    )
+    max_content_bytes: int = _key(
+        2048, "Bytes of file text kept with contents on (capped at `limits.nested_field_bytes`)."
+    )
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """`[audit]`: the hash chain that seals every line (docs/audit.md)."""
+
+    key_file: str = _key(
+        "",
+        "Key file (64 hex digits, mode 0600) for keyed HMAC-SHA256 chains; empty: "
+        "`audit.key` in the state directory when it exists, else plain SHA-256. "
+        "`$BEACON_AUDIT_KEY` (the key itself, hex) overrides both.",
+        env="BEACON_AUDIT_KEY_FILE",
+    )
+
+
+@dataclass(frozen=True)
 class BeaconConfig:
     """The whole configuration; each attribute is one TOML table."""
 
@@ -166,6 +233,8 @@ class BeaconConfig:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
+    inventory: InventoryConfig = field(default_factory=InventoryConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
 
 
 def _coerce(key: str, value: Any, expected: Any) -> Any:
@@ -269,6 +338,19 @@ def state_dir(env: Mapping[str, str] | None = None, *, system: bool = False) -> 
     return base / DEFAULT_STATE_DIR.removeprefix("~/")
 
 
+def chain_key(config: BeaconConfig, env: Mapping[str, str] | None = None) -> ChainKey | None:
+    """The key that seals (and verifies) the chain, or None for plain SHA-256.
+
+    Raises `ConfigError` when a key is set but unusable (missing, readable by others, not
+    hex): lines must never silently lose their key.
+    """
+    from beacon.logfiles.chain import resolve_key
+
+    env = os.environ if env is None else env
+    home_state = state_dir(env, system=config.writer.mode == "system")
+    return resolve_key(config.audit.key_file, env, str(home_state))
+
+
 def with_log_dir(config: BeaconConfig, log_dir: str | Path | None) -> BeaconConfig:
     """`config` with the writer's log directory replaced, when one is given."""
     if log_dir is None:
@@ -281,7 +363,7 @@ def markdown_reference() -> str:
     lines = [
         "# Configuration",
         "",
-        "<!-- Generated by `python -m beacon.config`; a test fails when this page drifts. -->",
+        "<!-- Generated by `python scripts/regenerate.py`; a test fails when this page drifts. -->",
         "",
         "Beacon reads one TOML file, `beacon.toml`, given by `--config PATH` or",
         f"`${CONFIG_ENV}`. Every key is optional; environment variables override the file.",
@@ -331,9 +413,8 @@ allowlist = ["test-key"]
 
 [limits]
 max_event_bytes = 65536
+
+[inventory]
+interval = 21600
+ttl = 21600
 """
-
-
-if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
-    (root / "docs" / "configuration.md").write_text(markdown_reference(), encoding="utf-8")

@@ -27,3 +27,36 @@ class UsageError(BeaconError):
 
 class StorageError(BeaconError):
     """A log or state path cannot be created, locked or written."""
+
+
+class DecodeError(BeaconError, ValueError):
+    """A received payload is not what its protocol promises (answered with 400, not retried)."""
+
+
+class DeliveryError(BeaconError):
+    """Sending a batch to a destination failed; subclasses say whether retrying can help."""
+
+
+class RetryableError(DeliveryError):
+    """A transient failure (408/429/5xx except 501, network); `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(DeliveryError):
+    """A failure retrying cannot fix (other 4xx, bad credentials); stops the stream."""
+
+
+class GaveUp(DeliveryError):
+    """Retrying stopped because the shutdown deadline passed; the batch stays pending."""
+
+
+class EndpointError(BeaconError):
+    """Endpoint setup failed (a service would not start, a file could not be restored);
+    the message says what was rolled back and what is left to do."""
+
+
+class CIError(BeaconError):
+    """CI mode could not do its part (collector start, state file, background process)."""

@@ -20,9 +20,10 @@ TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
     from asyncio import Future
     from collections.abc import Callable
-    from typing import Protocol
+    from typing import Any, Protocol
 
     from beacon.config import BeaconConfig
+    from beacon.logfiles.chain import ChainKey
     from beacon.logfiles.lines import Lines
     from beacon.receivers.otlp_decode import Signal
     from beacon.runtimes.hooks.payload import HookInput
@@ -284,25 +285,67 @@ def _settle(future: Future[bool | None], ok: bool | None) -> None:
         future.set_result(ok)
 
 
-def local_ingest(config: BeaconConfig) -> Ingest:
+def local_ingest(
+    log_dir: str,
+    *,
+    mode: str = "user",
+    group: str = "",
+    rotate_bytes: int | None = None,
+    archives: int | None = None,
+    fsync: bool = False,
+    key: ChainKey | None = None,
+    **pipeline: Any,
+) -> Ingest:
     """An ingest over the standard pipeline (stdlib variant, no dedupe) and a `DirectWriter`.
 
     For one short process (`beacon-hooks`, command-line producers): nothing is queued, the
-    cross-process lock serializes it with a running collector's writer.
+    cross-process lock serializes it with a running collector's writer. Settings left out
+    take the defaults `beacon.config` uses, so a hook with no configuration need not load
+    it; `key` keys the hash chain (`beacon.config.chain_key`, or for a hook without
+    configuration `beacon.logfiles.chain.resolve_key`); `pipeline` takes
+    `build_local_pipeline`'s keywords.
     """
     from beacon.logfiles.direct import DirectWriter
     from beacon.logfiles.jsonl import FileModes
+    from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES
     from beacon.pipeline import build_local_pipeline
 
-    writer_config = config.writer
     writer = DirectWriter(
-        writer_config.log_path,
-        rotate_bytes=writer_config.rotate_bytes,
-        archives=writer_config.rotate_archives,
-        modes=FileModes.for_mode(writer_config.mode, writer_config.group),
-        fsync=writer_config.fsync == "always",
+        log_dir,
+        rotate_bytes=ROTATE_BYTES if rotate_bytes is None else rotate_bytes,
+        archives=ROTATE_ARCHIVES if archives is None else archives,
+        modes=FileModes.for_mode(mode, group),
+        fsync=fsync,
+        key=key,
     )
-    return Ingest(build_local_pipeline(config), writer)
+    return Ingest(build_local_pipeline(**pipeline), writer)
+
+
+def configured_ingest(config: BeaconConfig) -> Ingest:
+    """`local_ingest` with every setting taken from `config`.
+
+    Raises `ConfigError` when the configured chain key is unusable.
+    """
+    from beacon.config import chain_key
+
+    writer, redaction, limits = config.writer, config.redaction, config.limits
+    return local_ingest(
+        str(writer.log_path),
+        mode=writer.mode,
+        group=writer.group,
+        rotate_bytes=writer.rotate_bytes,
+        archives=writer.rotate_archives,
+        fsync=writer.fsync == "always",
+        key=chain_key(config),
+        hostname=config.endpoint.hostname,
+        origin=config.endpoint.origin,
+        redact=redaction.enabled,
+        patterns=redaction.patterns,
+        allowlist=redaction.allowlist,
+        field_bytes=limits.field_bytes,
+        nested_field_bytes=limits.nested_field_bytes,
+        max_event_bytes=limits.max_event_bytes,
+    )
 
 
 def write_events(events: list[Event], config: BeaconConfig) -> int:
@@ -311,7 +354,7 @@ def write_events(events: list[Event], config: BeaconConfig) -> int:
     The entry for command-line producers. Raises `StorageError` or `OSError` when the log
     directory cannot be written.
     """
-    ingest = local_ingest(config)
+    ingest = configured_ingest(config)
     try:
         result = ingest.events_now(events)
     finally:

@@ -1,6 +1,6 @@
 """Collector throughput: `beacon run` vs a pass-through baseline, over OTLP/HTTP and gRPC.
 
-    .venv/bin/python benchmarks/collector.py [--duration 6] [--rounds 5] [--pin]
+    .venv/bin/python benchmarks/collector.py [--duration 6] [--rounds 5] [--pin] [--against REV]
 
 A separate client process sends Export requests of 100 Claude-Code-shaped log records
 (built from the recorded proto1 fixture) for `--duration` seconds per case. Beacon and the
@@ -9,8 +9,10 @@ the ratio is the median of the rounds' ratios. Reported per case: events/s writt
 the writer has flushed everything accepted), p50/p99 request latency, peak RSS of the
 server, its startup time and CPU per event. The baseline server uses the same receivers and writer
 but no mapping or pipeline (decode + orjson + write): the ratio shows what mapping,
-redaction and truncation cost. `--servers` also compares aiohttp with a bare asyncio HTTP
-server on a trivial handler, the measurement behind the choice of aiohttp.
+redaction and truncation cost. `--against REV` adds `beacon run` of another git revision
+(checked out into a temporary worktree) to every round: the same-run before/after check of
+a change. `--servers` also compares aiohttp with a bare asyncio HTTP server on a trivial
+handler, the measurement behind the choice of aiohttp.
 """
 
 from __future__ import annotations
@@ -134,22 +136,24 @@ def run_client(transport: str, target: str, duration: float, threads: int) -> di
 
 
 def serve_baseline(log_dir: Path) -> None:
-    """Same receivers and writer, no mapping or pipeline: decode, orjson-ready dicts, write."""
+    """Same receivers, ingest and writer, no mapping or pipeline: decode, orjson, write.
+
+    It answers once written, as Beacon does, so the ratio shows what mapping, redaction
+    and truncation cost, not the acknowledgement policy.
+    """
     from aiohttp import web
 
     from beacon.config import WriterConfig
+    from beacon.ingest import Ingest
     from beacon.logfiles.writer import EventWriter
     from beacon.receivers.otlp_grpc import build_server
     from beacon.receivers.otlp_http import OtlpHttpReceiver
-    from beacon.receivers.status import IngestResult, Outcome
 
     writer = EventWriter(WriterConfig(log_dir=str(log_dir)))
 
     class PassThrough:
-        written = 0
-
-        def ingest(self, signal: str, batch: Any, transport: str) -> IngestResult:
-            events = [
+        def map(self, batch: Any) -> list[dict[str, Any]]:
+            return [
                 {
                     "timestamp": r.time_unix_nano,
                     "event": {"action": "raw"},
@@ -159,14 +163,14 @@ def serve_baseline(log_dir: Path) -> None:
                 }
                 for r in batch.logs
             ]
-            if not writer.submit(events):
-                return IngestResult(Outcome.BUSY)
-            return IngestResult(Outcome.OK)
 
-        def count_request(self, transport: str, signal: str, code: str) -> None:
-            pass
+        def process_serialized(self, events: list[Any]) -> list[tuple[Any, bytes]]:
+            import orjson
 
-    sink = PassThrough()
+            return [(event, orjson.dumps(event)) for event in events]
+
+    passthrough = PassThrough()
+    sink = Ingest(passthrough, writer, mapper=passthrough)
 
     def metrics_text() -> str:
         return f"beacon_events_written_total {sum(writer.stats.written.values())}\n"
@@ -199,6 +203,7 @@ def serve_baseline(log_dir: Path) -> None:
 
 SERVER_CORES: set[int] | None = None
 CLIENT_CORES: set[int] | None = None
+PREVIOUS_TREE: Path | None = None
 
 
 def _pin(cores: set[int] | None) -> Any:
@@ -209,7 +214,11 @@ def _pin(cores: set[int] | None) -> Any:
 
 
 def start_server(kind: str, log_dir: Path) -> tuple[subprocess.Popen[str], str, str, float]:
-    if kind == "beacon":
+    cwd, env = REPO, None
+    if kind == "previous":
+        assert PREVIOUS_TREE is not None
+        cwd, env = PREVIOUS_TREE, {**os.environ, "PYTHONPATH": str(PREVIOUS_TREE)}
+    if kind in ("beacon", "previous"):
         cmd = [
             sys.executable,
             "-m",
@@ -226,7 +235,7 @@ def start_server(kind: str, log_dir: Path) -> tuple[subprocess.Popen[str], str, 
         cmd = [sys.executable, __file__, "--serve-baseline", str(log_dir)]
     began = time.monotonic()
     process = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, text=True, cwd=REPO, preexec_fn=_pin(SERVER_CORES)
+        cmd, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env, preexec_fn=_pin(SERVER_CORES)
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -401,6 +410,9 @@ def main() -> None:
         action="store_true",
         help="run the server on core 0 and the client on core 1, so they do not compete",
     )
+    parser.add_argument(
+        "--against", metavar="REV", help="also run `beacon run` of this git revision each round"
+    )
     parser.add_argument("--serve-baseline", metavar="LOG_DIR", help=argparse.SUPPRESS)
     parser.add_argument("--trivial-server", metavar="KIND", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -415,9 +427,39 @@ def main() -> None:
         trivial_server(args.trivial_server)
         return
 
-    global SERVER_CORES, CLIENT_CORES
+    global SERVER_CORES, CLIENT_CORES, PREVIOUS_TREE
     if args.pin:
         SERVER_CORES, CLIENT_CORES = {0}, {1}
+    kinds: tuple[str, ...] = ("beacon", "baseline")
+    if args.against:
+        PREVIOUS_TREE = Path(tempfile.mkdtemp(prefix="beacon-bench-")) / "tree"
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(REPO),
+                "worktree",
+                "add",
+                "--detach",
+                "-q",
+                str(PREVIOUS_TREE),
+                args.against,
+            ],
+            check=True,
+        )
+        kinds = ("beacon", "previous", "baseline")
+    try:
+        report(args, kinds)
+    finally:
+        if PREVIOUS_TREE is not None:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(PREVIOUS_TREE)],
+                check=False,
+            )
+
+
+def report(args: argparse.Namespace, kinds: tuple[str, ...]) -> None:
+    """Run the rounds and print the tables."""
     print(
         f"# collector benchmark: {os.cpu_count()} cores, batches of {BATCH} Claude Code records, "
         f"{args.rounds} alternating rounds of {args.duration:.0f} s per case, "
@@ -430,7 +472,7 @@ def main() -> None:
     for transport in transports:
         # beacon and baseline alternate, so a slow spell of a shared machine hits both
         for _ in range(args.rounds):
-            for kind in ("beacon", "baseline"):
+            for kind in kinds:
                 result = run_case(kind, transport, args.duration, args.threads)
                 rounds.setdefault((kind, transport), []).append(result)
     print(
@@ -453,6 +495,13 @@ def main() -> None:
             f"\nratio beacon/baseline over {transport}: {statistics.median(ratios):.2f} "
             f"(median of rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
         )
+        if ("previous", transport) in rounds:
+            pairs = zip(rounds[("beacon", transport)], rounds[("previous", transport)], strict=True)
+            ratios = [ours["events_per_s"] / old["events_per_s"] for ours, old in pairs]
+            print(
+                f"ratio beacon/{args.against} over {transport}: {statistics.median(ratios):.2f} "
+                f"(median of rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+            )
     if args.servers:
         result = compare_servers(min(args.duration, 5.0))
         print("\n| trivial POST server | requests/s |\n|---|---:|")

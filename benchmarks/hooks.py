@@ -1,9 +1,11 @@
 """Hook benchmark: `beacon-hooks` wall time against a bare interpreter, and HTTP hook latency.
 
-Runs, in one process and interleaved so machine load hits both alike: `python -c pass` and
-`beacon-hooks --platform claude` (collector up, payload forwarded) with the same
-interpreter, each `--runs` times; then `beacon-hooks` with the collector down (local
-append); then `--requests` HTTP hook POSTs to `beacon run` over one keep-alive connection.
+Runs, interleaved so machine load hits all alike, `--runs` times each: `python -c pass`,
+`beacon-hooks --platform claude` with the collector up (payload forwarded) and with it down
+(mapped, redacted and appended locally), all with the same interpreter; each hook's ratio to
+the bare interpreter is the median of the per-round ratios. `--against REV` adds both hook
+paths of another git revision. Then `--requests` HTTP hook POSTs to `beacon run` over one
+keep-alive connection. Bytecode is compiled first, as an installed package has it.
 Prints a Markdown table for docs/performance.md. Usage: `python benchmarks/hooks.py`.
 """
 
@@ -54,29 +56,74 @@ def start_collector(log_dir: Path, env: dict[str, str]) -> tuple[subprocess.Pope
     return process, parts["otlp-http"]
 
 
+def _hook_command(tree: Path | None) -> list[str]:
+    """How to run `beacon-hooks`: the installed script, or another revision's module."""
+    if tree is None:
+        return [str(HOOKS)]
+    module = "beacon.hooks.cli" if (tree / "beacon" / "hooks" / "cli.py").exists() else None
+    return [str(PYTHON), "-m", module or "beacon.hooks_cli"]
+
+
+def _checkout(rev: str) -> Path:
+    tree = Path(tempfile.mkdtemp(prefix="beacon-hooks-rev-")) / "tree"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), rev], check=True
+    )
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(tree / "beacon")], check=True)
+    return tree
+
+
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=60, help="invocations per variant (>= 50)")
     parser.add_argument("--requests", type=int, default=1000, help="HTTP hook requests")
+    parser.add_argument("--against", metavar="REV", help="also time this git revision's hook")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="beacon-hooks-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BEACON_")}
+    # Installed packages have their bytecode compiled; so must the code measured here.
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(REPO / "beacon")], check=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BEACON_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update({"HOME": str(tmp), "BEACON_SPOOL_DIR": str(tmp / "spool")})
     payload = (FIXTURE / "command" / "PreToolUse.jsonl").read_bytes()
     body = (FIXTURE / "http" / "0003-PostToolUse.json").read_bytes()
     collector, address = start_collector(tmp / "collector-logs", env)
+    variants: dict[str, tuple[list[str], dict[str, str]]] = {
+        "bare": ([str(PYTHON), "-c", "pass"], env),
+    }
+    trees = {"": None} if not args.against else {"": None, args.against: _checkout(args.against)}
+    for label, tree in trees.items():
+        run_env = env if tree is None else {**env, "PYTHONPATH": str(tree)}
+        hook = _hook_command(tree)
+        suffix = f" @{label}" if label else ""
+        variants["up" + suffix] = (
+            [*hook, "--platform", "claude", "--collector", f"http://{address}"],
+            run_env,
+        )
+        variants["down" + suffix] = (
+            [
+                *hook,
+                "--platform",
+                "claude",
+                "--collector",
+                "http://127.0.0.1:9",
+                "--log-dir",
+                str(tmp / f"fallback-logs{label}"),
+            ],
+            run_env,
+        )
+    samples: dict[str, list[float]] = {name: [] for name in variants}
     try:
-        bare, up = [], []
-        hook_up = [str(HOOKS), "--platform", "claude", "--collector", f"http://{address}"]
-        for _ in range(3):  # warm the page cache and .pyc files
-            _wall(hook_up, payload, env)
-        for _ in range(args.runs):
-            bare.append(_wall([str(PYTHON), "-c", "pass"], b"", env))
-            up.append(_wall(hook_up, payload, env))
-        hook_down = [str(HOOKS), "--platform", "claude", "--collector", "http://127.0.0.1:9"]
-        hook_down += ["--log-dir", str(tmp / "fallback-logs")]
-        down = [_wall(hook_down, payload, env) for _ in range(max(20, args.runs // 3))]
+        for cmd, run_env in variants.values():  # warm the page cache
+            for _ in range(3):
+                _wall(cmd, payload, run_env)
+        for _ in range(args.runs):  # interleaved: a slow spell hits every variant alike
+            for name, (cmd, run_env) in variants.items():
+                samples[name].append(_wall(cmd, payload, run_env))
         conn = http.client.HTTPConnection(*address.rsplit(":", 1), timeout=5)
         headers = {"Content-Type": "application/json"}
         latency = []
@@ -91,25 +138,37 @@ def main() -> None:
     finally:
         collector.terminate()
         collector.wait(15)
-    bare_p50, bare_p95 = _stats(bare)
-    up_p50, up_p95 = _stats(up)
-    down_p50, down_p95 = _stats(down)
-    http_p50, http_p95 = _stats(latency)
+        for tree in trees.values():
+            if tree is not None:
+                subprocess.run(
+                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                    check=False,
+                )
+    labels = {
+        "bare": "`python -c pass` (same interpreter)",
+        "up": "`beacon-hooks`, collector up (forward)",
+        "down": "`beacon-hooks`, collector down (map, redact, append)",
+    }
+    limits = {"up": 1.5, "down": 3.0}
     print(f"Python {sys.version.split()[0]} ({PYTHON}), {os.cpu_count()} CPUs, runs={args.runs}")
     print()
-    print("| measurement | median | p95 |")
-    print("|---|---|---|")
-    print(f"| `python -c pass` (same interpreter) | {bare_p50:.1f} ms | {bare_p95:.1f} ms |")
-    print(f"| `beacon-hooks`, collector up (forward) | {up_p50:.1f} ms | {up_p95:.1f} ms |")
+    print("| measurement | median | p95 | ratio to bare (median of pairs) | limit |")
+    print("|---|---|---|---|---|")
+    for name, values in samples.items():
+        p50, p95 = _stats(values)
+        base, _, rev = name.partition(" @")
+        label = labels[base] + (f" at {rev}" if rev else "")
+        if name == "bare":
+            print(f"| {label} | {p50:.1f} ms | {p95:.1f} ms | 1.00 | |")
+            continue
+        ratio = statistics.median(v / b for v, b in zip(values, samples["bare"], strict=True))
+        limit = f"{limits[base]:.1f}" if not rev else ""
+        print(f"| {label} | {p50:.1f} ms | {p95:.1f} ms | {ratio:.2f} | {limit} |")
+    http_p50, http_p95 = _stats(latency)
     print(
-        f"| `beacon-hooks`, collector down (local append) | {down_p50:.1f} ms | {down_p95:.1f} ms |"
+        "| HTTP hook `POST /v1/hooks/claude` (keep-alive, answered once written) "
+        f"| {http_p50:.2f} ms | {http_p95:.2f} ms | | |"
     )
-    print(
-        "| HTTP hook `POST /v1/hooks/claude` (keep-alive) "
-        f"| {http_p50:.2f} ms | {http_p95:.2f} ms |"
-    )
-    print()
-    print(f"ratio beacon-hooks / python -c pass (medians): {up_p50 / bare_p50:.2f} (limit 2.0)")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,15 @@ Events are shaped like the recorded Claude Code 2.1.197 log records (their attri
 `raw.attributes`, prompt and tool parameters filled to about 1.3 KiB) and one in ten carries
 a secret to redact. Each mode runs in a fresh process pinned to one core, with fsync
 `interval`. Events are materialised from JSON untimed, in chunks; a chunk's time ends when
-its last line is written.
+its last line is written. Modes: `baseline` (dumps + write), `unchained` (the pipeline and
+writer without the hash chain), `beacon` (with it, plain SHA-256) and `keyed` (HMAC-SHA256);
+`--base REV` adds `base`: the pipeline and writer of git revision REV (e.g. `main`, from
+before the chain), run from a temporary worktree. The writer modes alternate for `--rounds`
+rounds so machine load hits them alike; costs are CPU time per event (every thread of the
+child), which other load on the machine moves less than wall time. The chain's cost is
+also timed directly (the pipeline and sealing its lines, back to back in one thread).
 
-    python benchmarks/pipeline.py [--events 200000]
+    python benchmarks/pipeline.py [--events 200000] [--rounds 3] [--base main]
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,8 +91,11 @@ def templates() -> list[bytes]:
     return out
 
 
+WRITER_MODES = ("unchained", "beacon", "keyed")
+
+
 def run_child(mode: str, count: int) -> dict[str, Any]:
-    """One measurement in this process: `beacon` (pipeline + writer) or `baseline`."""
+    """One measurement in this process: `baseline` or a writer mode (pipeline + writer)."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from beacon.config import load_config, with_log_dir
     from beacon.logfiles.writer import EventWriter
@@ -93,34 +103,45 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
 
     blobs = templates()
     batch, chunk = 100, 5_000
-    elapsed = 0.0
+    elapsed = cpu = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         config = with_log_dir(load_config(env={}), tmp)
         config = replace(config, writer=replace(config.writer, rotate_bytes=1 << 40))
         pipeline = build_pipeline(config)
-        writer = EventWriter(config.writer)
+        if mode in ("base", "baseline"):  # `base` runs another revision's code: its own API
+            writer = EventWriter(config.writer)
+        else:
+            from beacon.logfiles.chain import ChainKey
+
+            writer = EventWriter(
+                config.writer, key=ChainKey(b"k" * 32) if mode == "keyed" else None
+            )
+        if mode == "unchained":  # this writer without sealing: same files, no chain
+            for jsonl in writer._files.values():
+                jsonl._sealer = None
         writer.start()
         handle = open(Path(tmp) / "baseline.jsonl", "ab")  # noqa: SIM115 - closed below
         for start in range(0, count, chunk):
             # Materialise the chunk untimed (a receiver's decoding is not measured here).
             events = [orjson.loads(blobs[(start + j) % len(blobs)]) for j in range(chunk)]
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for i in range(0, chunk, batch):
                 part = events[i : i + batch]
-                if mode == "beacon":
+                if mode != "baseline":
                     while not writer.submit(pipeline.process_batch(part), timeout=1.0):
                         pass
                 else:
                     handle.write(b"".join(orjson.dumps(e) + b"\n" for e in part))
-            if mode == "beacon":
+            if mode != "baseline":
                 while writer.queue_depth:  # the chunk counts only once it is on disk
                     time.sleep(0.0005)
             else:
                 handle.flush()
             elapsed += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started  # every thread; waiting costs none
         writer.close()
         handle.close()
-        if mode == "beacon":
+        if mode != "baseline":
             written, size = sum(writer.stats.written.values()), writer.stats.bytes_written
         else:
             written, size = count, (Path(tmp) / "baseline.jsonl").stat().st_size
@@ -128,46 +149,145 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
         "mode": mode,
         "events": written,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "bytes": size,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
+def in_process(count: int = 5_000, repeats: int = 7) -> dict[str, float]:
+    """CPU µs per event of the pipeline (with serialization, as `submit` does it) and of
+    sealing its lines, back to back in this thread (best of `repeats`): CPU time, so other
+    processes on the machine change it much less than they change wall time."""
+    import hashlib
+
+    from beacon.config import load_config
+    from beacon.logfiles.chain import GENESIS, ChainKey, Sealer
+    from beacon.logfiles.writer import lines_of
+    from beacon.pipeline import build_pipeline
+
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    blobs = templates()
+    pipeline = build_pipeline(load_config(env={}))
+    sealers = {
+        "plain": Sealer(None, hashlib.sha256),
+        "keyed": Sealer(ChainKey(b"k" * 32), hashlib.sha256),
+    }
+    best = {"pipeline": float("inf"), "plain": float("inf"), "keyed": float("inf")}
+    for _ in range(repeats):
+        events = [orjson.loads(blobs[j % len(blobs)]) for j in range(count)]
+        started = time.thread_time()
+        written = [
+            lines_of(pipeline.process_batch(events[i : i + 100])) for i in range(0, count, 100)
+        ]
+        best["pipeline"] = min(best["pipeline"], time.thread_time() - started)
+        for name, sealer in sealers.items():
+            started = time.thread_time()
+            for lines in written:
+                b"".join(sealer.seal_pieces(lines.runtime, 0, GENESIS)[0])  # as the writer does
+            best[name] = min(best[name], time.thread_time() - started)
+    return {name: seconds / count * 1e6 for name, seconds in best.items()}
+
+
+def _child(mode: str, events: int, tree: Path | None = None) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--events", str(events)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tree,
+    )
+    return dict(json.loads(out.stdout))
+
+
+def _worktree(rev: str, where: Path) -> Path:
+    tree = where / "base"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True
+    )
+    return tree
+
+
 def main() -> int:
-    """Run both modes in fresh processes and print one table."""
+    """Run every mode in fresh processes (writer modes alternating) and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--child", choices=("beacon", "baseline"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--base", metavar="REV", help="also run REV's pipeline and writer")
+    parser.add_argument("--child", choices=("baseline", "base", *WRITER_MODES))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_child(args.child, args.events)))
         return 0
+    with tempfile.TemporaryDirectory() as temp:
+        tree = _worktree(args.base, Path(temp)) if args.base else None
+        try:
+            return report(args, tree)
+        finally:
+            if tree is not None:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                    check=False,
+                )
+
+
+def report(args: argparse.Namespace, tree: Path | None) -> int:
+    """Run the modes and print the table and the chain's cost."""
     sizes = [len(b) for b in templates()]
     print(
         f"events: {args.events}, template sizes {min(sizes)}-{max(sizes)} B "
-        f"(mean {sum(sizes) // len(sizes)} B), 1 in 10 with a secret, one core"
+        f"(mean {sum(sizes) // len(sizes)} B), 1 in 10 with a secret, one core, "
+        f"{args.rounds} rounds"
     )
-    results = {}
-    for mode in ("baseline", "beacon"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", mode, "--events", str(args.events)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[mode] = json.loads(out.stdout)
-    print(f"| {'mode':<34} | {'events/s':>9} | {'MB/s':>6} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 8}|{'-' * 13}|")
-    labels = {"baseline": "baseline: orjson.dumps + write", "beacon": "beacon: pipeline + writer"}
-    for mode in ("baseline", "beacon"):
-        r = results[mode]
+    modes = (("base",) if tree else ()) + WRITER_MODES
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in ("baseline", *modes)}
+    runs["baseline"].append(_child("baseline", args.events))
+    for _ in range(args.rounds):
+        for mode in modes:
+            runs[mode].append(_child(mode, args.events, tree if mode == "base" else None))
+    labels = {
+        "baseline": "baseline: orjson.dumps + write",
+        "base": f"{args.base}: pipeline + writer",
+        "unchained": "pipeline + writer, no chain",
+        "beacon": "pipeline + writer + chain",
+        "keyed": "pipeline + writer + keyed chain",
+    }
+    print(
+        f"| {'mode':<34} | {'events/s':>9} | {'CPU µs/event':>12} | {'MB/s':>6} | {'RSS MB':>6} |"
+    )
+    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 14}|{'-' * 8}|{'-' * 8}|")
+    per_event: dict[str, float] = {}
+    for mode, results in runs.items():
+        wall = statistics.median(r["seconds"] / r["events"] for r in results)
+        per_event[mode] = statistics.median(r["cpu_seconds"] / r["events"] for r in results)
+        r = results[0]
         print(
-            f"| {labels[mode]:<34} | {r['events'] / r['seconds']:>9,.0f} | "
-            f"{r['bytes'] / r['seconds'] / 1e6:>6.1f} | {r['rss_mb']:>11.1f} |"
+            f"| {labels[mode]:<34} | {1 / wall:>9,.0f} | {per_event[mode] * 1e6:>12.2f} | "
+            f"{r['bytes'] / r['events'] / wall / 1e6:>6.1f} | "
+            f"{max(x['rss_mb'] for x in results):>6.1f} |"
         )
-    ratio = (results["beacon"]["events"] / results["beacon"]["seconds"]) / (
-        results["baseline"]["events"] / results["baseline"]["seconds"]
-    )
+    print()
+    for reference in ("base", "unchained") if tree else ("unchained",):
+        base = per_event[reference]
+        for mode in ("beacon", "keyed"):
+            rounds = [
+                (c["cpu_seconds"] / c["events"]) / (u["cpu_seconds"] / u["events"]) - 1
+                for c, u in zip(runs[mode], runs[reference], strict=True)
+            ]
+            print(
+                f"{mode} vs {labels[reference]}: {(per_event[mode] - base) * 1e6:+.2f} CPU "
+                f"µs/event = {(per_event[mode] / base - 1) * 100:+.1f} % "
+                f"(rounds: {', '.join(f'{x * 100:+.1f} %' for x in rounds)})"
+            )
+    direct = in_process()
+    print(f"in one thread, best of 7: pipeline {direct['pipeline']:.2f} CPU µs/event", end="")
+    for name in ("plain", "keyed"):
+        share = direct[name] / direct["pipeline"] * 100
+        print(f"; sealing {name} {direct[name]:.2f} µs/event ({share:.1f} %)", end="")
+    print()
+    ratio = per_event["baseline"] / per_event["beacon"]
     print(f"\nratio beacon / baseline: {ratio:.2f}")
     return 0
 

@@ -3,8 +3,8 @@
 Sends each recorded run's OTLP requests (HTTP, as recorded) and hook payloads (HTTP hook
 intake) to a real `beacon run`, and feeds the hook payloads to `beacon-hooks` with the
 collector down; prints every written line with only the per-run values masked (event id,
-ingest time, host, and the clock time of hook events that carry none). Used to prove a
-refactoring changes no output:
+ingest time, host, and the clock time of hook events that carry none) and the hash-chain
+link removed. Used to prove a refactoring changes no output:
 
     python scripts/fixture_output.py --compare REV    # REV's output vs the working tree's
 
@@ -28,10 +28,26 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "agents"
 MASKS = (
+    # Dropped, not masked: a revision from before the hash chain wrote no `integrity`.
+    (
+        re.compile(
+            rb',"integrity":\{"seq":\d+,"prev":"[0-9a-f]{64}","hash":"[0-9a-f]{64}"'
+            rb'(?:,"key":"[0-9a-f]{16}")?\}'
+        ),
+        b"",
+    ),
     (re.compile(rb'"id":"[0-9a-f-]{36}"'), b'"id":"<id>"'),
     (re.compile(rb'"duplicate_of":"[0-9a-f-]{36}"'), b'"duplicate_of":"<id>"'),
     (re.compile(rb'"created":"[^"]*"'), b'"created":"<created>"'),
     (re.compile(rb'"hostname":"[^"]*"'), b'"hostname":"<host>"'),
+    # Inventory: the run's clock and its temporary HOME and working directory (and what is
+    # derived from them).
+    (re.compile(rb'"generated_at":"[^"]*"'), b'"generated_at":"<now>"'),
+    (re.compile(rb'"(home_path|working_dir)":"[^"]*"'), rb'"\1":"<tmp>"'),
+    (
+        re.compile(rb'"(home_hash|working_dir_hash|snapshot_digest)":"sha256:[0-9a-f]{64}"'),
+        rb'"\1":"<sha256>"',
+    ),
 )
 HOOK_TIME = re.compile(rb'^\{"timestamp":"[^"]*"')
 
@@ -78,6 +94,10 @@ def produce(work: Path) -> list[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "XDG_"))}
     env["HOME"] = str(work / "home")
     env["BEACON_SPOOL_DIR"] = str(work / "spool")
+    # Inventory runs on their own schedule and hook trigger; a revision before inventory
+    # ignores these, so the comparison stays about the ingest paths.
+    env["BEACON_INVENTORY_INTERVAL"] = "0"
+    env["BEACON_INVENTORY_ON_HOOK"] = "0"
     collector_logs = work / "collector"
     work.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(

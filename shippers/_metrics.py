@@ -6,66 +6,62 @@ metrics reveal hostnames and file paths.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from beacon.errors import ConfigError
+from beacon.collector.address import parse_address
+from beacon.collector.prometheus import CONTENT_TYPE, Family, labels, render
 from shippers._checkpoint import StreamState
 
 
-def parse_address(address: str) -> tuple[str, int]:
-    """`host:port` → (host, port); host must be loopback."""
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]") or "127.0.0.1"
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        number = int(port)
-    except ValueError:
-        raise ConfigError(f"ship.metrics_address: {address!r} is not host:port") from None
-    if not loopback:
-        raise ConfigError(f"ship.metrics_address: {host} is not a loopback address")
-    return host, number
-
-
-def render(states: list[StreamState], sink: str) -> str:
+def render_states(states: list[StreamState], sink: str) -> str:
     """Prometheus exposition text for the given stream states."""
-    out: list[str] = []
     names = sorted({k for s in states for k in s.counters})
-    for name in names:
-        metric = f"beacon_ship_{name}_total"
-        out.append(f"# TYPE {metric} counter")
-        for s in states:
-            out.append(f'{metric}{{stream="{s.stream}",sink="{sink}"}} {s.counters.get(name, 0)}')
-    out.append("# TYPE beacon_ship_offset_bytes gauge")
-    for s in states:
-        out.append(f'beacon_ship_offset_bytes{{stream="{s.stream}",sink="{sink}"}} {s.offset}')
-    out.append("# TYPE beacon_ship_last_success_timestamp_seconds gauge")
-    for s in states:
-        value = s.last_success or 0
-        out.append(
-            f'beacon_ship_last_success_timestamp_seconds{{stream="{s.stream}",sink="{sink}"}} '
-            f"{value:.3f}"
+    families = [
+        Family(
+            f"beacon_ship_{name}_total",
+            "counter",
+            f"Shipper {name.replace('_', ' ')}, per stream.",
+            [(labels(stream=s.stream, sink=sink), s.counters.get(name, 0)) for s in states],
         )
-    out.append("# TYPE beacon_ship_stream_up gauge")
-    for s in states:
-        up = 0 if s.stopped else 1
-        out.append(f'beacon_ship_stream_up{{stream="{s.stream}",sink="{sink}"}} {up}')
-    return "\n".join(out) + "\n"
+        for name in names
+    ]
+    families += [
+        Family(
+            "beacon_ship_offset_bytes",
+            "gauge",
+            "Checkpointed byte offset in the active file.",
+            [(labels(stream=s.stream, sink=sink), s.offset) for s in states],
+        ),
+        Family(
+            "beacon_ship_last_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last acknowledged batch (0: none yet).",
+            [(labels(stream=s.stream, sink=sink), float(s.last_success or 0)) for s in states],
+        ),
+        Family(
+            "beacon_ship_stream_up",
+            "gauge",
+            "1 while the stream ships, 0 once a permanent error stopped it.",
+            [(labels(stream=s.stream, sink=sink), 0 if s.stopped else 1) for s in states],
+        ),
+    ]
+    return render(families)
 
 
 class MetricsServer:
     """A daemon-thread HTTP server; `port` is the bound port (useful with port 0)."""
 
     def __init__(self, address: str, source: Callable[[], str]) -> None:
-        host, port = parse_address(address)
+        parsed = parse_address(address, what="ship.metrics_address")
+        host, port = parsed.host, parsed.port
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path == "/metrics":
                     body = source().encode()
-                    ctype = "text/plain; version=0.0.4; charset=utf-8"
+                    ctype = CONTENT_TYPE
                 elif self.path == "/healthz":
                     body, ctype = b"ok\n", "text/plain"
                 else:

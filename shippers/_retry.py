@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import tenacity
 
+from beacon.errors import GaveUp
 from shippers.sinks import RetryableError
 
 T = TypeVar("T")
@@ -45,10 +46,6 @@ class Shutdown:
             self._never.wait(min(seconds, max(0.0, self.deadline - self.clock())))
         else:
             self.requested.wait(seconds)
-
-
-class GaveUp(Exception):
-    """Retrying stopped because the shutdown deadline passed; the batch stays pending."""
 
 
 class RetryPolicy:

@@ -16,15 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from beacon.errors import BeaconError, ConfigError, StorageError
+from beacon.errors import BeaconError, ConfigError, GaveUp, StorageError
 from shippers._checkpoint import CheckpointStore, Pending, StreamState
-from shippers._retry import GaveUp, RetryPolicy, Shutdown
-from shippers._tailer import Chunk, StreamTailer, first_timestamp
+from shippers._retry import RetryPolicy, Shutdown
+from shippers._tailer import Chunk, StreamTailer, first_day, first_timestamp, next_day_offset
 from shippers.config import STREAMS, ShipConfig
-from shippers.sinks import Batch, PermanentError, Sink, build_sink
+from shippers.sinks import Batch, PermanentError, Sink, build_sink, host_label
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_HOST_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 CommitHook = Callable[[StreamState, Batch], None]
 
@@ -36,8 +35,18 @@ def object_key(stream: str, host: str, file_id: str, start: int, end: int, data:
     """
     ts = first_timestamp(data) or ""
     date = ts[:10] if _DATE.match(ts) else datetime.now(UTC).strftime("%Y-%m-%d")
-    safe_host = _HOST_UNSAFE.sub("_", host) or "unknown"
+    safe_host = host_label(host)
     return f"{stream}/date={date}/{safe_host}-{file_id}-{start:012d}-{end:012d}.jsonl.gz"
+
+
+def _split(chunk: Chunk, at: int) -> tuple[Chunk, Chunk]:
+    """Split a raw chunk at byte `at` (a line start). Cut/malformed tallies stay with the
+    head: only their totals are reported, and both halves are always delivered in order."""
+    head = chunk.data[:at]
+    lines = head.count(b"\n")
+    first = Chunk(head, chunk.start, chunk.start + at, lines, chunk.cut, chunk.malformed)
+    rest = Chunk(chunk.data[at:], chunk.start + at, chunk.end, chunk.lines - lines)
+    return first, rest
 
 
 class StreamShipper:
@@ -87,6 +96,7 @@ class StreamShipper:
         self._batch_malformed = 0
         self._batch_t0 = 0.0
         self._batch_len = 0
+        self._batch_day: bytes | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -164,15 +174,33 @@ class StreamShipper:
 
     # -- batches -----------------------------------------------------------------------
 
-    def _add(self, chunk: Chunk) -> None:
+    def _add(self, chunk: Chunk, split_days: bool = True) -> None:
+        """Append a chunk; a line dated after the batch's first day starts a new batch, so
+        an object's `date=` partition holds no event of a later day (query engines prune
+        on it). Re-sending a pending range never splits: it must keep its key."""
         assert self.state.file is not None
         fp = self.state.file.fingerprint
         if self._batch_len and (fp != self._batch_fp or chunk.start != self._batch_end):
             self._flush()
+        while split_days:
+            day = self._batch_day if self._batch_len else first_day(chunk.data)
+            at = next_day_offset(chunk.data, day) if day is not None else None
+            if at is None or (at == 0 and not self._batch_len):
+                break
+            if at > 0:
+                if len(chunk.data) != chunk.end - chunk.start:
+                    break  # a cut-line stub is one line: nothing to split
+                head, chunk = _split(chunk, at)
+                self._append(fp, head)
+            self._flush()
+        self._append(fp, chunk)
+
+    def _append(self, fp: str, chunk: Chunk) -> None:
         if not self._batch_len:
             self._batch_fp = fp
             self._batch_start = chunk.start
             self._batch_t0 = self.clock()
+            self._batch_day = first_day(chunk.data)
         self._chunks.append(chunk.data)
         self._batch_end = chunk.end
         self._batch_len += len(chunk.data)
@@ -234,7 +262,7 @@ class StreamShipper:
             chunk = self.tailer.read(pending.end - self.tailer.pos, final=True)
             if chunk is None:
                 break
-            self._add(chunk)
+            self._add(chunk, split_days=False)
         if self._batch_end != pending.end or self._batch_start != pending.start:
             raise StorageError(
                 f"stream {self.stream}: pending range {pending.start}-{pending.end} of "

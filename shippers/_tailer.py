@@ -24,6 +24,7 @@ DONE_KEEP = 32  # fingerprints of fully shipped files remembered (well above the
 _SUFFIX = re.compile(r"^\.(\d+)$")
 _TS = re.compile(rb'"timestamp"\s*:\s*"([^"]{1,64})"')
 _EVENT_ID = re.compile(rb'"id"\s*:\s*"([0-9A-Za-z-]{8,64})"')
+_DAY = re.compile(rb"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -108,6 +109,38 @@ def first_timestamp(data: bytes) -> str | None:
     """The `timestamp` of the first line, if it has one (used for date partitions)."""
     m = _TS.search(data, 0, min(len(data), data.find(b"\n") + 1 or len(data)))
     return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _day_between(data: bytes, start: int, end: int) -> bytes | None:
+    m = _TS.search(data, start, end)
+    if m is None or not _DAY.match(m.group(1)):
+        return None
+    return m.group(1)[:10]
+
+
+def first_day(data: bytes) -> bytes | None:
+    """`YYYY-MM-DD` of the first line's timestamp (None without a usable timestamp)."""
+    return _day_between(data, 0, data.find(b"\n") + 1 or len(data))
+
+
+def next_day_offset(data: bytes, day: bytes) -> int | None:
+    """Offset of the first line dated after `day`, or None if no line is.
+
+    Lines dated before `day` (late events) do not count. The last line is checked first:
+    logs are in time order, so most chunks need no per-line scan.
+    """
+    last_start = data.rfind(b"\n", 0, len(data) - 1) + 1
+    last = _day_between(data, last_start, len(data))
+    if last is not None and last <= day:
+        return None
+    pos = 0
+    while pos < len(data):
+        end = data.find(b"\n", pos) + 1 or len(data)
+        line_day = _day_between(data, pos, end)
+        if line_day is not None and line_day > day:
+            return pos
+        pos = end
+    return None
 
 
 class StreamTailer:

@@ -23,18 +23,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add `ship` (and `ship status`) to the `beacon` parser."""
     ship = subparsers.add_parser(
         "ship",
-        help="ship runtime.jsonl and inventory_state.jsonl to S3, GCS, Splunk HEC or Sentinel",
+        help="ship runtime.jsonl and inventory_state.jsonl to S3, GCS, Splunk HEC, Sentinel "
+        "or a directory",
         description=(
             "Tail the Beacon log files with checkpoints and ship them as gzip NDJSON. "
-            "Object stores get every line exactly once; Splunk HEC and Sentinel at least "
-            "once. Credentials come only from env vars and SDK credential chains. "
-            "See docs/shipper.md."
+            "Object stores and the file sink get every line exactly once; Splunk HEC and "
+            "Sentinel at least once. Credentials come only from env vars and SDK credential "
+            "chains. See docs/shipper.md."
         ),
     )
     _add_common(ship)
     ship.add_argument(
         "--sink",
-        choices=["s3", "gcs", "splunk-hec", "sentinel"],
+        choices=["s3", "gcs", "splunk-hec", "sentinel", "file"],
         help="destination (env BEACON_SHIP_SINK)",
     )
     ship.add_argument("--streams", help="comma list of runtime,inventory (default both)")
@@ -60,6 +61,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     s3.add_argument("--region", help="S3 region (env AWS_REGION)")
     s3.add_argument("--endpoint-url", help="S3-compatible endpoint (env AWS_ENDPOINT_URL)")
     s3.add_argument("--project", help="GCS project (env GOOGLE_CLOUD_PROJECT)")
+    local = ship.add_argument_group("file (a local or mounted directory: NFS, SMB, synced)")
+    local.add_argument(
+        "--root", help="directory that receives the object layout (env BEACON_DATA_ROOT)"
+    )
+    local.add_argument(
+        "--group-readable",
+        action="store_true",
+        default=None,
+        help="objects 0640 and directories 0750 instead of 0600/0700",
+    )
     hec = ship.add_argument_group("Splunk HEC (token from env BEACON_SPLUNK_HEC_TOKEN)")
     hec.add_argument("--hec-url", help="https://splunk:8088 (env BEACON_SPLUNK_HEC_URL)")
     hec.add_argument("--index", help="Splunk index")
@@ -85,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_common(status)
     status.add_argument(
         "--sink",
-        choices=["s3", "gcs", "splunk-hec", "sentinel"],
+        choices=["s3", "gcs", "splunk-hec", "sentinel", "file"],
         help="which sink's default state dir to read",
     )
     status.add_argument("--streams", help="comma list of runtime,inventory (default both)")
@@ -121,7 +132,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def handle_ship(args: argparse.Namespace) -> int:
     """Run the shipper until SIGTERM/SIGINT (or until drained with --once)."""
-    from shippers._metrics import MetricsServer, render
+    from shippers._metrics import MetricsServer, render_states
     from shippers._runner import Shipper
 
     cfg = _config(args)
@@ -142,7 +153,9 @@ def handle_ship(args: argparse.Namespace) -> int:
     metrics = None
     if not args.once and cfg.metrics_address:
         try:
-            metrics = MetricsServer(cfg.metrics_address, lambda: render(shipper.states, cfg.sink))
+            metrics = MetricsServer(
+                cfg.metrics_address, lambda: render_states(shipper.states, cfg.sink)
+            )
             metrics.start()
         except OSError as exc:  # shipping matters more than metrics: warn and go on
             print(

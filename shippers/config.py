@@ -20,6 +20,7 @@ from beacon.logfiles.names import DEFAULT_LOG_DIR, STREAM_FILES
 __all__ = [
     "SINKS",
     "STREAMS",
+    "FileOptions",
     "GCSOptions",
     "HECOptions",
     "S3Options",
@@ -31,7 +32,7 @@ __all__ = [
 
 #: Stream name → file name in the log dir.
 STREAMS: dict[str, str] = STREAM_FILES
-SINKS = ("s3", "gcs", "splunk_hec", "sentinel")
+SINKS = ("s3", "gcs", "splunk_hec", "sentinel", "file")
 
 MiB = 1024 * 1024
 
@@ -53,6 +54,14 @@ class GCSOptions:
     bucket: str = ""
     prefix: str = "beacon"
     project: str | None = None
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """A local or mounted directory that receives the object layout (no credentials)."""
+
+    root: str = ""
+    group_readable: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class ShipConfig:
     gcs: GCSOptions = GCSOptions()
     splunk_hec: HECOptions = HECOptions()
     sentinel: SentinelOptions = SentinelOptions()
+    file: FileOptions = FileOptions()
 
     def __post_init__(self) -> None:
         if self.sink not in SINKS:
@@ -173,6 +183,7 @@ _TOP_KEYS: dict[str, type | tuple[type, ...]] = {
 _SINK_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "s3": {"bucket": str, "prefix": str, "region": str, "endpoint_url": str},
     "gcs": {"bucket": str, "prefix": str, "project": str},
+    "file": {"root": str, "group_readable": bool},
     "splunk_hec": {
         "url": str,
         "index": str,
@@ -205,6 +216,7 @@ ENV_VARS: dict[tuple[str, str], str] = {
     ("gcs", "bucket"): "BEACON_GCS_BUCKET",
     ("gcs", "prefix"): "BEACON_GCS_PREFIX",
     ("gcs", "project"): "GOOGLE_CLOUD_PROJECT",
+    ("file", "root"): "BEACON_DATA_ROOT",
     ("splunk_hec", "url"): "BEACON_SPLUNK_HEC_URL",
     ("splunk_hec", "index"): "BEACON_SPLUNK_HEC_INDEX",
     ("sentinel", "dce_endpoint"): "BEACON_SENTINEL_DCE_ENDPOINT",
@@ -245,7 +257,7 @@ def build(flags: Mapping[str, Any], table: Mapping[str, Any] | None = None) -> S
 
     sink = (pick("ship", "sink") or "").replace("-", "_")
     if not sink:
-        raise ConfigError("ship.sink: choose --sink s3|gcs|splunk-hec|sentinel")
+        raise ConfigError("ship.sink: choose --sink s3|gcs|splunk-hec|sentinel|file")
     log_dir = Path(os.path.expanduser(pick("ship", "log_dir") or DEFAULT_LOG_DIR))
     state_dir = Path(
         os.path.expanduser(pick("ship", "state_dir") or DEFAULT_STATE_DIR.format(sink=sink))
@@ -284,6 +296,10 @@ def build(flags: Mapping[str, Any], table: Mapping[str, Any] | None = None) -> S
         prefix=pick("gcs", "prefix", "prefix") or "beacon",
         project=pick("gcs", "project", "project"),
     )
+    file = FileOptions(
+        root=pick("file", "root", "root") or "",
+        group_readable=bool(pick("file", "group_readable", "group_readable")),
+    )
     hec_defaults = HECOptions()
     hec = HECOptions(
         url=pick("splunk_hec", "url", "hec_url") or "",
@@ -321,5 +337,6 @@ def build(flags: Mapping[str, Any], table: Mapping[str, Any] | None = None) -> S
         gcs=gcs,
         splunk_hec=hec,
         sentinel=sentinel,
+        file=file,
         **kwargs,
     )

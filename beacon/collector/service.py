@@ -15,18 +15,19 @@ import signal
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from beacon.collector.address import Address, is_loopback, parse_address
-from beacon.config import BeaconConfig
+from beacon.config import BeaconConfig, chain_key
 from beacon.errors import ConfigError
 from beacon.ingest import Ingest
-from beacon.logfiles.writer import WriterStats
+from beacon.logfiles.writer import EventWriter
 from beacon.runtimes.context import MapContext, MapOptions
 from beacon.runtimes.registry import Mapper
 
 if TYPE_CHECKING:
-    from beacon.ingest import EventPipeline, LineWriter
+    from beacon.pipeline.base import Pipeline
 
 __all__ = ["Address", "Collector", "is_loopback", "parse_address"]
 
@@ -42,11 +43,13 @@ class Collector:
         self,
         config: BeaconConfig,
         *,
-        pipeline: EventPipeline | None = None,
-        writer: LineWriter | None = None,
+        pipeline: Pipeline | None = None,
+        writer: EventWriter | None = None,
         out: TextIO | None = None,
+        spool_dirs: list[Path] | None = None,
     ) -> None:
         self.config = config
+        self.spool_dirs = spool_dirs  # None: the hooks' default spool directories
         options = MapOptions(
             include_codex_spans=config.collector.include_codex_spans,
             include_runtime_metrics=config.collector.include_runtime_metrics,
@@ -57,9 +60,7 @@ class Collector:
 
             pipeline = build_pipeline(config)
         if writer is None:
-            from beacon.logfiles.writer import EventWriter
-
-            writer = EventWriter(config.writer)
+            writer = EventWriter(config.writer, key=chain_key(config))
         self.pipeline = pipeline
         self.writer = writer
         self.ingest = Ingest(
@@ -91,18 +92,14 @@ class Collector:
     def metrics_text(self) -> str:
         """Prometheus text exposition of collector, pipeline and writer counters."""
         from beacon.collector.metrics import collector_metrics
-        from beacon.pipeline.base import PipelineStats
 
-        pstats = getattr(self.pipeline, "stats", None)
-        wstats = getattr(self.writer, "stats", None)
-        counters = getattr(self.pipeline, "counters", None)
         return collector_metrics(
             self.ingest.stats,
-            pstats if isinstance(pstats, PipelineStats) else PipelineStats(),
-            counters() if callable(counters) else {},
+            self.pipeline.stats,
+            self.pipeline.counters(),
             self.mapper.context.dropped,
             self.mapper.mapping_errors,
-            wstats if isinstance(wstats, WriterStats) else WriterStats(),
+            self.writer.stats,
         )
 
     # ------------------------------------------------------------------ serving
@@ -147,7 +144,7 @@ class Collector:
             metrics_text=self.metrics_text,
         )
         runner = web.AppRunner(
-            add_hook_intake(receiver.app(), self.ingest),
+            add_hook_intake(receiver.app(), self.ingest, self.spool_dirs),
             auto_decompress=False,
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
@@ -170,6 +167,9 @@ class Collector:
             "otlp-http": Address(http_addr.host, sock.getsockname()[1]),
         }
         self.ingest.accepting = True
+        from beacon.inventory.schedule import run_schedule
+
+        inventory = asyncio.create_task(run_schedule(self.config, stop))
         grpc_text, http_text = self.addresses["otlp-grpc"], self.addresses["otlp-http"]
         print(
             f"listening otlp-grpc={grpc_text} otlp-http={http_text}",
@@ -179,6 +179,7 @@ class Collector:
         try:
             await stop.wait()
         finally:
+            inventory.cancel()
             # Stop accepting connections, let in-flight requests finish, then drain the writer.
             await asyncio.gather(grpc_server.stop(SHUTDOWN_GRACE_SECONDS), runner.cleanup())
             self.ingest.accepting = False

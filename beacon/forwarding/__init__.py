@@ -1,8 +1,10 @@
-"""Forwarder config generator: content packs for Vector, Filebeat and the Datadog Agent.
+"""Forwarder config generator: content packs for Vector, Filebeat and the Datadog Agent,
+and query packs (tables + starter queries) for Athena, BigQuery and DuckDB.
 
 Destinations are data (`beacon.forwarding.destinations`, one module each); each shipper has
-one renderer (`beacon.forwarding.renderers`). `build_pack` composes them, `write_pack`
-writes the result; `beacon.forwarding.validate` checks generated configs offline.
+one renderer (`beacon.forwarding.renderers`; `sql` for the query engines, whose spelling
+lives in a `SqlDialect`). `build_pack` composes them, `write_pack` writes the result;
+`beacon.forwarding.validate` checks generated configs offline.
 """
 
 from __future__ import annotations

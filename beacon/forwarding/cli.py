@@ -24,9 +24,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     forward = subparsers.add_parser(
         "forward",
-        help="generate configs for Vector, Filebeat or the Datadog Agent to forward the logs",
+        help="generate configs for Vector, Filebeat or the Datadog Agent to forward the logs, "
+        "or tables and queries for Athena, BigQuery and DuckDB",
         description="Content packs that forward Beacon's runtime and inventory streams with "
-        "the shipper you already run. See docs/forwarding.md.",
+        "the shipper you already run (docs/forwarding.md), and query packs that turn the "
+        "shipped objects into tables on Athena, BigQuery or DuckDB (docs/fleet.md).",
     )
     actions = forward.add_subparsers(dest="forward_command", metavar="ACTION", required=True)
 
@@ -46,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--shipper",
         choices=list(SHIPPERS),
         metavar="SHIPPER",
-        help="vector, filebeat or datadog-agent (default: first supported)",
+        help="vector, filebeat, datadog-agent, or sql for query engines (default: first supported)",
     )
     generate.add_argument(
         "--output", required=True, type=Path, metavar="DIR", help="directory to write the pack into"
@@ -63,8 +65,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     generate.add_argument(
         "--prefix",
-        default="beacon",
-        help="object-key prefix / topic / category root (default: beacon)",
+        help="object-key prefix / topic / category root (default: beacon); query packs read "
+        "it from ${BEACON_S3_PREFIX} / ${BEACON_GCS_PREFIX} instead",
+    )
+    generate.add_argument(
+        "--root",
+        metavar="PATH",
+        help="duckdb: the directory the views read (the `beacon ship --sink file` root); "
+        "default: a ${BEACON_DATA_ROOT} parameter",
     )
     generate.add_argument(
         "--streams",
@@ -95,19 +103,34 @@ def parse_streams(value: str) -> tuple[Stream, ...]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from beacon.forwarding.pack import build_pack, write_pack
+    from beacon.forwarding.pack import build_pack, get_destination, write_pack
 
+    dest = get_destination(args.dest)
+    if dest.sql_dialect is not None and args.prefix is not None:
+        raise UsageError(
+            f"--prefix does not apply to {args.dest}: its tables read the prefix from a "
+            "${...} parameter when you render tables.sql"
+        )
+    if args.root is not None and args.dest != "duckdb":
+        raise UsageError("--root applies to --dest duckdb only")
+    data_root = None
+    if args.root is not None:
+        data_root = str(Path(args.root).expanduser().absolute())
     if args.system:
         log_dir, system = SYSTEM_LOG_DIR, True
     elif args.log_dir is not None:
         log_dir, system = args.log_dir.expanduser().absolute(), False
     else:
         log_dir, system = Path.home() / USER_LOG_DIR_SUFFIX, False
-    prefix = args.prefix.strip("/")
+    prefix = (args.prefix if args.prefix is not None else "beacon").strip("/")
     if not prefix:
         raise UsageError("--prefix must not be empty")
     options = PackOptions(
-        log_dir=log_dir, prefix=prefix, streams=parse_streams(args.streams), system=system
+        log_dir=log_dir,
+        prefix=prefix,
+        streams=parse_streams(args.streams),
+        system=system,
+        data_root=data_root,
     )
     pack = build_pack(args.dest, args.shipper, options)
     written = write_pack(pack, args.output, force=args.force)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from beacon.forwarding.dialect import SqlDialect
 
 from beacon.logfiles import names
 
@@ -22,7 +25,8 @@ SYSTEM_LOG_DIR = Path(names.SYSTEM_LOG_DIR)
 USER_LOG_DIR_SUFFIX = Path(names.DEFAULT_LOG_DIR.removeprefix("~/"))
 STREAM_FILES: dict[str, str] = names.STREAM_FILES
 
-SHIPPERS: tuple[str, ...] = ("vector", "filebeat", "datadog-agent")
+SHIPPERS: tuple[str, ...] = ("vector", "filebeat", "datadog-agent", "sql")
+"""`sql` is not a shipper but a query pack: tables and queries over the shipped objects."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class PackOptions:
     prefix: str = "beacon"
     streams: tuple[Stream, ...] = EVENT_STREAMS
     system: bool = True
+    data_root: str | None = None
+    """DuckDB only: the directory the views read; None keeps a `${BEACON_DATA_ROOT}` parameter."""
 
     def log_file(self, stream: str) -> Path:
         """The active file of `stream` in the log dir."""
@@ -81,6 +87,7 @@ class Destination:
     vector_enrich: Callable[[Stream], str] | None = None
     filebeat_outputs: tuple[FilebeatOutput, ...] = ()
     datadog_agent: bool = False
+    sql_dialect: SqlDialect | None = None
     extra_files: Callable[[PackOptions], dict[str, str]] = lambda _o: {}
     object_store: bool = False
     notes: str = ""
@@ -92,5 +99,6 @@ class Destination:
             "vector": self.vector_sink is not None,
             "filebeat": bool(self.filebeat_outputs),
             "datadog-agent": self.datadog_agent,
+            "sql": self.sql_dialect is not None,
         }
         return tuple(name for name in SHIPPERS if supported[name])

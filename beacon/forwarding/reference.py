@@ -1,18 +1,17 @@
 """The checked-in `vector-configs/` tree: every shipper config with default settings.
 
-`python -m beacon.forwarding.reference [DIR]` rewrites it; a test regenerates it in memory
+`python scripts/regenerate.py forwarding` rewrites it; a test regenerates it in memory
 and fails on any drift, so the tree always matches what `beacon forward generate` writes.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from beacon.forwarding.destination import PackOptions
 from beacon.forwarding.destinations import DESTINATIONS
 from beacon.forwarding.pack import command_line
-from beacon.forwarding.renderers import datadog_agent, filebeat, vector
+from beacon.forwarding.renderers import datadog_agent, filebeat, sql, vector
 
 DEFAULTS = PackOptions()
 """System-mode log dir, prefix `beacon`, both streams: what a fleet deployment uses."""
@@ -39,11 +38,18 @@ def reference_files() -> dict[str, str]:
                 name = f"datadog-agent/{Path(rel).name}"
                 files[name] = text
                 rows.append(f"| `{name}` | Datadog Agent | {dest.title} | `{rel}` |")
+        if dest.sql_dialect is not None:
+            command = command_line(dest, "sql", DEFAULTS)
+            for rel, text in sql.render(dest, DEFAULTS, command).items():
+                name = f"sql/{dest.name}/{rel}"
+                files[name] = text
+                rows.append(f"| `{name}` | query pack | {dest.title} | {dest.summary} |")
     files["README.md"] = (
         "# vector-configs: generated shipper configs\n\n"
         "Every config `beacon forward generate` produces, with default settings: system-mode\n"
-        "logs in `/var/log/beacon-agent/`, prefix `beacon`, both streams. Do not edit: run\n"
-        "`python -m beacon.forwarding.reference` to regenerate; a test fails on any drift.\n"
+        "logs in `/var/log/beacon-agent/`, prefix `beacon`, both streams; for the query packs\n"
+        "under `sql/`, every storage name left as a `${...}` parameter. Do not edit: run\n"
+        "`python scripts/regenerate.py forwarding` to regenerate; a test fails on any drift.\n"
         "Each file names its reproducing `beacon forward generate` command in its header.\n"
         "Full packs (README, destination-side setup, sample events, smoke test) come from\n"
         "`beacon forward generate`; see [docs/forwarding.md](../docs/forwarding.md).\n\n"
@@ -58,7 +64,3 @@ def write_reference(root: Path) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_reference(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("vector-configs"))

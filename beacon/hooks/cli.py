@@ -199,6 +199,9 @@ def run(inv: Invocation, data: bytes) -> tuple[bytes, str | None]:
 
     harness = _harness(inv.platform)
     event = event_name_of(data) or inv.event
+    from beacon.inventory.trigger import maybe_trigger
+
+    maybe_trigger(inv.platform, event, log_dir=inv.log_dir)
     reply = noop_reply(harness, event)
     note = None
     if harness is None:

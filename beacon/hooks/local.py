@@ -12,18 +12,38 @@ import os
 
 TYPE_CHECKING = False  # not `from typing`: start-up time is the agent's waiting time
 if TYPE_CHECKING:
-    from typing import Any
+    from beacon.ingest import Ingest
 
 
-def _config(log_dir: str | None) -> Any:
+HOOK_ENV = frozenset({"BEACON_LOG_DIR", "BEACON_COLLECTOR_URL", "BEACON_SPOOL_DIR"})
+"""Variables `beacon-hooks` reads itself; any other `BEACON_*` may be a config override."""
+
+
+def _ingest(log_dir: str | None) -> Ingest:
+    """The local ingest: defaults unless a config file or a config override is set.
+
+    Loading `beacon.config` (dataclasses, TOML) costs a hook more than everything else it
+    does, so it happens only when `$BEACON_CONFIG` or a `BEACON_*` override asks for it.
+    """
+    from beacon.ingest import configured_ingest, local_ingest
+
+    if not any(key.startswith("BEACON_") and key not in HOOK_ENV for key in os.environ):
+        from beacon.logfiles.chain import resolve_key
+        from beacon.logfiles.names import DEFAULT_LOG_DIR, DEFAULT_STATE_DIR, LOG_DIR_ENV
+
+        chosen = log_dir or os.environ.get(LOG_DIR_ENV) or DEFAULT_LOG_DIR
+        # The default key file (an unusable one raises: the payload is spooled, not
+        # written without its key).
+        key = resolve_key("", os.environ, os.path.expanduser(DEFAULT_STATE_DIR))
+        return local_ingest(os.path.expanduser(chosen), key=key)
     from beacon.config import BeaconConfig, load_config, with_log_dir
     from beacon.errors import ConfigError
 
     try:
-        config = load_config()
+        config = load_config()  # applies $BEACON_LOG_DIR and every other override
     except ConfigError:
         config = BeaconConfig()  # a broken config file must not lose the event
-    return with_log_dir(config, log_dir)
+    return configured_ingest(with_log_dir(config, log_dir))
 
 
 def record_locally(
@@ -37,13 +57,12 @@ def record_locally(
     from beacon.errors import BeaconError
 
     try:
-        from beacon.ingest import RETRY_MESSAGES, Outcome, local_ingest
+        from beacon.ingest import RETRY_MESSAGES, Outcome
         from beacon.runtimes.hooks import harness_of
         from beacon.runtimes.hooks.payload import hook_input
 
-        config = _config(log_dir)  # $BEACON_LOG_DIR is applied by load_config
         hook = hook_input(harness_of(platform) or platform, data, event_hint=event_hint)
-        ingest = local_ingest(config)
+        ingest = _ingest(log_dir)
         try:
             result = ingest.hook_now(hook)
         finally:

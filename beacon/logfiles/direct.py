@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 
 from beacon.logfiles.jsonl import FileModes, JsonlFile, ensure_directory
-from beacon.logfiles.names import STREAM_FILES
+from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES, STREAM_FILES
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from beacon.logfiles.chain import ChainKey
     from beacon.logfiles.jsonl import StrPath
     from beacon.logfiles.lines import Lines
 
@@ -31,16 +32,18 @@ class DirectWriter:
         self,
         log_dir: StrPath,
         *,
-        rotate_bytes: int = 10 * 1024 * 1024,
-        archives: int = 5,
+        rotate_bytes: int = ROTATE_BYTES,
+        archives: int = ROTATE_ARCHIVES,
         modes: FileModes | None = None,
         fsync: bool = False,
+        key: ChainKey | None = None,
     ) -> None:
         self.log_dir = os.fspath(log_dir)
         self.rotate_bytes = rotate_bytes
         self.archives = archives
         self.modes = modes or FileModes()
         self.fsync = fsync
+        self.key = key
         self.written: dict[str, int] = dict.fromkeys(STREAM_FILES, 0)
         self._files: dict[str, JsonlFile] = {}
 
@@ -64,6 +67,7 @@ class DirectWriter:
                     rotate_bytes=self.rotate_bytes,
                     archives=self.archives,
                     modes=self.modes,
+                    key=self.key,
                 )
             jsonl.append(stream_lines, fsync=self.fsync)
             self.written[stream] += len(stream_lines)

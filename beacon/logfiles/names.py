@@ -14,12 +14,11 @@ STREAM_FILES: dict[str, str] = {"runtime": RUNTIME_FILE, "inventory": INVENTORY_
 DEFAULT_LOG_DIR = "~/.beacon/endpoint/logs"
 SYSTEM_LOG_DIR = "/var/log/beacon-agent"
 LOG_DIR_ENV = "BEACON_LOG_DIR"
+ROTATE_BYTES = 10 * 1024 * 1024
+"""A file is rotated before a line would take it past this size."""
+ROTATE_ARCHIVES = 5
+"""Numbered archives kept (`.1` newest … `.5` oldest)."""
 
 DEFAULT_STATE_DIR = "~/.beacon/endpoint/state"
 SYSTEM_STATE_DIR = "/var/lib/beacon-agent"
 STATE_DIR_ENV = "BEACON_STATE_DIR"
-
-
-def archive_name(file_name: str, index: int) -> str:
-    """The name of a rotated archive: `runtime.jsonl.1` is the newest."""
-    return f"{file_name}.{index}"

@@ -10,6 +10,7 @@ acknowledged. A failing disk is retried (and reported); accepted events are not 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from beacon.config import WriterConfig
+from beacon.logfiles.chain import ChainKey
 from beacon.logfiles.jsonl import FileModes, JsonlFile, ensure_directory
 from beacon.logfiles.lines import Lines
 from beacon.logfiles.names import STREAM_FILES
@@ -62,8 +64,13 @@ class EventWriter:
     """Appends events to the log directory's streams from a single background thread."""
 
     def __init__(
-        self, config: WriterConfig, *, clock: Callable[[], float] = time.monotonic
+        self,
+        config: WriterConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        key: ChainKey | None = None,
     ) -> None:
+        """`key` makes the hash chain keyed (HMAC-SHA256); see `beacon.config.chain_key`."""
         self.config = config
         self.log_dir = config.log_path
         modes = FileModes.for_mode(config.mode, config.group)
@@ -74,6 +81,8 @@ class EventWriter:
                 rotate_bytes=config.rotate_bytes,
                 archives=config.rotate_archives,
                 modes=modes,
+                key=key,
+                sha256=hashlib.sha256,  # OpenSSL: every line is hashed here
             )
             for name, filename in STREAM_FILES.items()
         }

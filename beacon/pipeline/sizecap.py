@@ -8,11 +8,13 @@ keep only the core keys. Every step sets `field_truncated` and lists what went i
 
 from __future__ import annotations
 
-from typing import Any
-
 from beacon.pipeline.base import Serialized
 from beacon.pipeline.truncate import truncate_utf8
 from beacon.schema.event import Event
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 _CONTENT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("file", "diff"),
@@ -35,6 +37,9 @@ _TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("approval", "reason"),
     ("policy", "reason"),
 )
+MAX_EVENT_BYTES = 65536
+"""Default event size cap (upstream's 64 KiB)."""
+
 _CORE_KEYS = (
     "timestamp",
     "vendor",
@@ -78,7 +83,9 @@ def _shorten_strings(node: Any, limit: int) -> Any:
 class SizeCap:
     """Pipeline processor: keep every event under `max_bytes` serialized, degrading it."""
 
-    def __init__(self, max_bytes: int = 65536, serialized: Serialized | None = None) -> None:
+    def __init__(
+        self, max_bytes: int = MAX_EVENT_BYTES, serialized: Serialized | None = None
+    ) -> None:
         self._private = serialized is None  # a memo of our own must not outlive the call
         self.serialized = serialized or Serialized()
         self.max_bytes = max_bytes

@@ -7,12 +7,17 @@ field's path, original length and sha256, so the loss is visible and verifiable.
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
 from beacon.pipeline.base import Serialized
 from beacon.schema.event import Event
 
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
+
+FIELD_BYTES = 4096
+"""Default limit for top-level text (prompt, command, message)."""
+NESTED_FIELD_BYTES = 2048
+"""Default limit for strings inside `mcp`, `gen_ai` and `raw`."""
 TRUNCATION_MARKER = "...[truncated]"
 _MARKER_BYTES = len(TRUNCATION_MARKER.encode())
 NESTED_ROOTS = frozenset({"mcp", "gen_ai", "raw"})
@@ -32,8 +37,8 @@ class Truncate:
 
     def __init__(
         self,
-        field_bytes: int = 4096,
-        nested_field_bytes: int = 2048,
+        field_bytes: int = FIELD_BYTES,
+        nested_field_bytes: int = NESTED_FIELD_BYTES,
         serialized: Serialized | None = None,
     ) -> None:
         self._private = serialized is None  # a memo of our own must not outlive the call
@@ -91,7 +96,7 @@ class Truncate:
                 {
                     "field": path,
                     "bytes": len(original),
-                    "sha256": hashlib.sha256(original).hexdigest(),
+                    "sha256": _sha256_hex(original),
                 }
             )
             return cut
@@ -108,3 +113,9 @@ class Truncate:
                     if replaced is not None:
                         node[i] = replaced
         return None
+
+
+def _sha256_hex(data: bytes) -> str:
+    import hashlib  # here: only truncated events pay for loading OpenSSL
+
+    return hashlib.sha256(data).hexdigest()

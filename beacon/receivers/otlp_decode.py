@@ -22,6 +22,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from beacon.errors import DecodeError
 from beacon.runtimes.records import (
     Attributes,
     Batch,
@@ -41,10 +42,6 @@ REQUEST_TYPES: dict[str, Any] = {
     "traces": ExportTraceServiceRequest,
     "metrics": ExportMetricsServiceRequest,
 }
-
-
-class DecodeError(ValueError):
-    """The request body is not a valid Export request of its signal (answered with 400)."""
 
 
 # --------------------------------------------------------------------------- protobuf

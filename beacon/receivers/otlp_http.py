@@ -26,8 +26,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from beacon.errors import DecodeError
 from beacon.ingest import RETRY_MESSAGES, IngestResult, Outcome
-from beacon.receivers.otlp_decode import DecodeError, Signal, decode_json, decode_protobuf
+from beacon.receivers.otlp_decode import Signal, decode_json, decode_protobuf
 from beacon.receivers.sink import OtlpSink
 from beacon.receivers.status import (
     INVALID_ARGUMENT,

@@ -25,7 +25,7 @@ from beacon.runtimes.otel_events import (
     usage_point_event,
 )
 from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
-from beacon.runtimes.registry import Runtime
+from beacon.runtimes.runtime import Runtime
 from beacon.runtimes.tool_calls import ToolCall, classify, command_text, split_mcp_name
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event

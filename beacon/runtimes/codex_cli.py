@@ -27,7 +27,7 @@ from beacon.runtimes.otel_events import (
     usage_block,
 )
 from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
-from beacon.runtimes.registry import Runtime
+from beacon.runtimes.runtime import Runtime
 from beacon.runtimes.tool_calls import ToolCall, classify
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event

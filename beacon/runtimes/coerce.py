@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})

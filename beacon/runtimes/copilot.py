@@ -15,7 +15,7 @@ from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import log_event, span_event
 from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
-from beacon.runtimes.registry import Runtime
+from beacon.runtimes.runtime import Runtime
 from beacon.runtimes.tool_calls import ToolCall, classify
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event

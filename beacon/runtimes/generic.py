@@ -16,7 +16,7 @@ from beacon.runtimes.coerce import as_str
 from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import log_event, span_event
 from beacon.runtimes.records import Attributes, LogRecord, MetricPoint, Span
-from beacon.runtimes.registry import Runtime
+from beacon.runtimes.runtime import Runtime
 from beacon.schema.actions import Action
 from beacon.schema.event import Event
 

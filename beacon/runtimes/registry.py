@@ -8,9 +8,9 @@ not lose it: the record becomes a `telemetry.unclassified` event with the error 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from beacon.runtimes import claude_code, codex_cli, copilot, gemini_cli, generic
 from beacon.runtimes.context import MapContext
 from beacon.runtimes.otel_events import log_event, metric_event, span_event
 from beacon.runtimes.records import (
@@ -22,42 +22,23 @@ from beacon.runtimes.records import (
     Span,
     copy_tree,
 )
+from beacon.runtimes.runtime import Runtime
 from beacon.schema.actions import Action
 from beacon.schema.event import Event
 
-LogMapper = Callable[[LogRecord, str, MapContext], list[Event]]
-SpanMapper = Callable[[Span, str, MapContext], list[Event]]
-PointsMapper = Callable[[list[MetricPoint], str, MapContext], list[Event]]
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
-    """One runtime's OTLP entry points; `detect` returns the canonical harness name or None."""
-
-    name: str
-    detect: Callable[[Attributes, str], str | None]
-    map_log: LogMapper
-    map_span: SpanMapper
-    map_points: PointsMapper
-
-
-_RUNTIMES: tuple[Runtime, ...] | None = None
+RUNTIMES: tuple[Runtime, ...] = (
+    claude_code.RUNTIME,
+    codex_cli.RUNTIME,
+    gemini_cli.RUNTIME,
+    copilot.RUNTIME,
+    generic.RUNTIME,
+)
+"""The known runtimes in detection order; the generic fallback is last."""
 
 
 def runtimes() -> tuple[Runtime, ...]:
     """The known runtimes in detection order; the generic fallback is last."""
-    global _RUNTIMES
-    if _RUNTIMES is None:
-        from beacon.runtimes import claude_code, codex_cli, copilot, gemini_cli, generic
-
-        _RUNTIMES = (
-            claude_code.RUNTIME,
-            codex_cli.RUNTIME,
-            gemini_cli.RUNTIME,
-            copilot.RUNTIME,
-            generic.RUNTIME,
-        )
-    return _RUNTIMES
+    return RUNTIMES
 
 
 def select(resource: Attributes, scope_name: str) -> tuple[Runtime, str]:

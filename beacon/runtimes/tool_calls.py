@@ -8,12 +8,13 @@ Every runtime names its tools differently (`Bash`, `exec_command`, `run_shell_co
 from __future__ import annotations
 
 import re
-import shlex
-from dataclasses import dataclass
-from typing import Any
 
 from beacon.runtimes.coerce import as_str
 from beacon.schema.actions import Action, Severity
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 SHELL_TOOLS = frozenset(
     {
@@ -58,21 +59,63 @@ _PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$", re.M)
 _SHELLS = frozenset({"bash", "sh", "zsh", "dash", "fish", "pwsh", "powershell"})
 
 
-@dataclass(slots=True)
 class ToolCall:
-    """What a runtime reported about one tool call, already coerced."""
+    """What a runtime reported about one tool call, already coerced.
 
-    name: str
-    arguments: dict[str, Any] | None = None
-    call_id: str | None = None
-    success: bool | None = None
-    duration_ms: int | None = None
-    output: str | None = None
-    error: str | None = None
-    error_type: str | None = None
-    mcp_server: str | None = None
-    mcp_tool: str | None = None
-    command: str | None = None
+    A plain slotted class rather than a dataclass: `dataclasses` costs the hook path's
+    start-up more than everything this module does.
+    """
+
+    __slots__ = (
+        "arguments",
+        "call_id",
+        "command",
+        "duration_ms",
+        "error",
+        "error_type",
+        "mcp_server",
+        "mcp_tool",
+        "name",
+        "output",
+        "success",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        call_id: str | None = None,
+        success: bool | None = None,
+        duration_ms: int | None = None,
+        output: str | None = None,
+        error: str | None = None,
+        error_type: str | None = None,
+        mcp_server: str | None = None,
+        mcp_tool: str | None = None,
+        command: str | None = None,
+    ) -> None:
+        self.name = name
+        self.arguments = arguments
+        self.call_id = call_id
+        self.success = success
+        self.duration_ms = duration_ms
+        self.output = output
+        self.error = error
+        self.error_type = error_type
+        self.mcp_server = mcp_server
+        self.mcp_tool = mcp_tool
+        self.command = command
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ToolCall):
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"ToolCall({fields})"
 
 
 def split_mcp_name(name: str) -> tuple[str, str] | None:
@@ -100,6 +143,8 @@ def command_text(value: Any) -> str | None:
             )
         ):
             return str(value[-1])
+        import shlex
+
         return shlex.join(value)
     return None
 

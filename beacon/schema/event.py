@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
 from beacon.schema.actions import category_of, default_severity
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import datetime
+    from typing import Any, TypeAlias
 
 SCHEMA_VERSION = "1.1"
 VENDOR = "beacon"
 PRODUCT = "endpoint-agent"
 EVENT_KIND = "agent_runtime"
 
-Event = dict[str, Any]
+if TYPE_CHECKING:
+    Event: TypeAlias = dict[str, Any]
+else:
+    Event = dict  # `dict[str, Any]`: `typing` is not imported at run time (hook start-up)
 """An event is a plain JSON-ready dict; the JSON Schema says what it may hold."""
 
 
@@ -56,10 +61,11 @@ def now_timestamp() -> str:
 
 def parse_timestamp(value: str) -> datetime:
     """Parse an RFC 3339 timestamp (any precision, `Z` or offset) into an aware datetime."""
+    from datetime import UTC, datetime
+
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-_random = random.Random(os.urandom(32))
 _MASK48 = (1 << 48) - 1
 _NO_IDS: tuple[int, str, int, int, Iterator[int]] = (-1, "", 0, 0, itertools.count())
 # Of the current millisecond: (ms, the id's text before its last 12 hex digits, the low 48
@@ -67,10 +73,14 @@ _NO_IDS: tuple[int, str, int, int, Iterator[int]] = (-1, "", 0, 0, itertools.cou
 _id_state = _NO_IDS
 
 
+def _random_start() -> int:
+    """73 random bits from the OS: a millisecond's first sequence value."""
+    return int.from_bytes(os.urandom(10)) >> 7
+
+
 def _reseed() -> None:
-    """A forked child must not repeat its parent's ids."""
+    """A forked child must not repeat its parent's ids: it draws a new start."""
     global _id_state
-    _random.seed(os.urandom(32))
     _id_state = _NO_IDS
 
 
@@ -90,7 +100,7 @@ def new_event_id() -> str:
 
     RFC 9562 method 2 ("monotonic random"): the 74 bits after the millisecond start at a
     random value each millisecond and count up within it, so ids of one process sort in
-    creation order. The generator is seeded from the OS once per process (and per fork).
+    creation order. Each millisecond's start comes from the OS's random source.
     Only the last 48 bits are formatted per id, until the count carries past them.
     """
     ms, prefix, low, start, counter = _id_millisecond()
@@ -114,7 +124,7 @@ def _id_millisecond() -> tuple[int, str, int, int, Iterator[int]]:
     ms = time.time_ns() // 1_000_000
     state = _id_state
     if state[0] != ms:
-        start = _random.getrandbits(73)
+        start = _random_start()
         state = _id_state = (
             ms,
             _id_text(ms, start)[:24],

@@ -12,6 +12,7 @@ from typing import Any
 from beacon.schema.actions import ACTION_CATEGORY, Action, Category, Origin, Severity
 from beacon.schema.event import EVENT_KIND, PRODUCT, SCHEMA_VERSION, VENDOR
 
+HEX64_PATTERN = r"^[0-9a-f]{64}$"
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
 
@@ -40,6 +41,130 @@ def _obj(name: str, description: str, *children: Field, **kw: Any) -> Field:
 
 
 _S, _I, _B, _N = "string", "integer", "boolean", "number"
+
+_ANY = "any"
+
+
+def _open(name: str, description: str, *children: Field) -> Field:
+    return _obj(name, description, *children, open=True)
+
+
+def _strings(name: str, description: str) -> Field:
+    return _f(name, "array", description, items=_S)
+
+
+# The upstream 1.0 `gen_ai` tree (OTel GenAI semantic conventions). Every sub-object stays
+# open, so runtime attributes beyond these keep validating; the declared leaves are what
+# threat rules can reference with a type.
+GEN_AI_FIELDS: tuple[Field, ...] = (
+    _open(
+        "agent",
+        "The agent or subagent.",
+        _f("description", _S, "Agent description."),
+        _f("id", _S, "Agent id."),
+        _f("name", _S, "Agent name."),
+        _f("version", _S, "Agent version."),
+    ),
+    _open("conversation", "The conversation.", _f("id", _S, "Conversation id.")),
+    _open("data_source", "A retrieval data source.", _f("id", _S, "Data source id.")),
+    _open(
+        "embeddings",
+        "An embeddings call.",
+        _f("dimension_count", _I, "Embedding dimensions."),
+    ),
+    _open(
+        "evaluation",
+        "An evaluation result.",
+        _f("explanation", _S, "Explanation."),
+        _f("name", _S, "Evaluation name."),
+        _open(
+            "score",
+            "The score.",
+            _f("label", _S, "Score label."),
+            _f("value", _N, "Score value."),
+        ),
+    ),
+    _open("input", "Model input.", _f("messages", _ANY, "Input messages (any JSON).")),
+    _open("operation", "The operation.", _f("name", _S, "Operation name, e.g. `chat`.")),
+    _open(
+        "output",
+        "Model output.",
+        _f("messages", _ANY, "Output messages (any JSON)."),
+        _f("type", _S, "Output type."),
+    ),
+    _open("prompt", "A named prompt template.", _f("name", _S, "Prompt name.")),
+    _open("provider", "The model provider.", _f("name", _S, "Provider name.")),
+    _open(
+        "request",
+        "Request parameters.",
+        _f("choice_count", _I, "Choices requested."),
+        _strings("encoding_formats", "Encoding formats."),
+        _f("frequency_penalty", _N, "Frequency penalty."),
+        _f("max_tokens", _I, "Maximum output tokens."),
+        _f("model", _S, "Requested model."),
+        _f("presence_penalty", _N, "Presence penalty."),
+        _f("seed", _I, "Seed."),
+        _strings("stop_sequences", "Stop sequences."),
+        _f("stream", _B, "Whether the response is streamed."),
+        _f("temperature", _N, "Temperature."),
+        _f("top_k", _N, "Top-k."),
+        _f("top_p", _N, "Top-p."),
+    ),
+    _open(
+        "response",
+        "Response details.",
+        _strings("finish_reasons", "Finish reasons."),
+        _f("id", _S, "Response id."),
+        _f("model", _S, "Model that answered."),
+        _f("time_to_first_chunk", _N, "Seconds to the first streamed chunk."),
+    ),
+    _open(
+        "retrieval",
+        "A retrieval call.",
+        _f("documents", _ANY, "Retrieved documents (any JSON)."),
+        _f("query_text", _S, "Query text."),
+    ),
+    _f("system_instructions", _ANY, "System instructions (any JSON)."),
+    _open("token", "Token accounting.", _f("type", _S, "Token type of a usage datapoint.")),
+    _open(
+        "tool",
+        "A tool call.",
+        _open(
+            "call",
+            "The call.",
+            _f("arguments", _ANY, "Call arguments (any JSON)."),
+            _f("id", _S, "Call id (pairs hook and OTLP reports)."),
+            _f("result", _ANY, "Call result (any JSON)."),
+        ),
+        _f("definitions", _ANY, "Tool definitions (any JSON)."),
+        _f("description", _S, "The tool's advertised description."),
+        _f("name", _S, "Tool name."),
+        _f("type", _S, "Tool type."),
+    ),
+    _open(
+        "usage",
+        "Token usage and cost.",
+        _open(
+            "cache_creation",
+            "Cache writes.",
+            _f("input_tokens", _I, "Input tokens written to the cache."),
+        ),
+        _open(
+            "cache_read",
+            "Cache reads.",
+            _f("input_tokens", _I, "Input tokens read from the cache."),
+        ),
+        _f("cost_usd", _N, "Cost in USD as the runtime reported it."),
+        _f("input_tokens", _I, "Input tokens."),
+        _f("output_tokens", _I, "Output tokens."),
+        _open(
+            "reasoning",
+            "Reasoning.",
+            _f("output_tokens", _I, "Reasoning output tokens."),
+        ),
+    ),
+    _open("workflow", "A workflow.", _f("name", _S, "Workflow name.")),
+)
 
 EVENT_FIELDS: tuple[Field, ...] = (
     _f(
@@ -159,6 +284,49 @@ EVENT_FIELDS: tuple[Field, ...] = (
         _f("pr_number", _S, "PR number."),
         _f("actor", _S, "Who triggered the run."),
         _f("ephemeral", _B, "Whether the runner is ephemeral."),
+    ),
+    _obj(
+        "ci",
+        "CI job details beyond `run`: the Beacon CI session, links, refs and the runner.",
+        _f(
+            "session_id",
+            _S,
+            "Id of the Beacon CI session (one `beacon ci exec`, or one `start` … `finish`).",
+            upstream=False,
+        ),
+        _f("url", _S, "Web address of the run or job.", upstream=False),
+        _f("job_id", _S, "The provider's id of this job execution.", upstream=False),
+        _f(
+            "ref",
+            _S,
+            "Full Git ref of the run (`refs/heads/main`, `refs/pull/12/merge`).",
+            upstream=False,
+        ),
+        _f("base_branch", _S, "Target branch of a pull or merge request.", upstream=False),
+        _f(
+            "workflow_ref",
+            _S,
+            "Workflow file and ref that ran (`owner/repo/.github/workflows/x.yml@refs/…`).",
+            upstream=False,
+        ),
+        _f(
+            "triggering_actor",
+            _S,
+            "Who started this attempt (differs from `run.actor` on re-runs).",
+            upstream=False,
+        ),
+        _f("repository_id", _S, "The provider's numeric repository id.", upstream=False),
+        _f("actor_id", _S, "The provider's numeric id of `run.actor`.", upstream=False),
+        _f("runner_name", _S, "Name of the runner or agent.", upstream=False),
+        _f("runner_os", _S, "Runner operating system as the provider names it.", upstream=False),
+        _f("runner_arch", _S, "Runner architecture as the provider names it.", upstream=False),
+        _f(
+            "runner_environment",
+            _S,
+            "`github-hosted` or `self-hosted` (GitHub Actions).",
+            upstream=False,
+        ),
+        upstream=False,
     ),
     _obj(
         "session",
@@ -302,11 +470,11 @@ EVENT_FIELDS: tuple[Field, ...] = (
         _f("status", _S, "Status."),
         _f("reason", _S, "Reason."),
     ),
-    _f(
+    _obj(
         "gen_ai",
-        "object",
-        "OpenTelemetry GenAI semantic-convention fields (usage, request, "
-        "response, tool call, agent …).",
+        "OpenTelemetry GenAI semantic-convention fields (usage, request, response, tool "
+        "call, agent …). Open: attributes beyond the declared ones are kept.",
+        *GEN_AI_FIELDS,
         open=True,
     ),
     _f("model", _S, "Model name."),
@@ -320,6 +488,39 @@ EVENT_FIELDS: tuple[Field, ...] = (
         open=True,
     ),
     _f("field_truncated", _B, "Set when the event exceeded the size cap and was degraded."),
+    _obj(
+        "integrity",
+        "The line's link in its stream's hash chain, added by the writer as the last key "
+        "(docs/audit.md); producers never set it.",
+        _f(
+            "seq",
+            _I,
+            "Position in the stream's chain, 1 for its first line.",
+            required=True,
+        ),
+        _f(
+            "prev",
+            _S,
+            "`hash` of the previous line of the stream (64 zeros for the first).",
+            required=True,
+            pattern=HEX64_PATTERN,
+        ),
+        _f(
+            "hash",
+            _S,
+            "SHA-256 (HMAC-SHA256 when keyed) over `prev`, `seq` and the line without "
+            "`integrity`, hex.",
+            required=True,
+            pattern=HEX64_PATTERN,
+        ),
+        _f(
+            "key",
+            _S,
+            "Id of the key of a keyed (HMAC) chain: 16 hex digits; absent for plain SHA-256.",
+            pattern=r"^[0-9a-f]{16}$",
+        ),
+        upstream=False,
+    ),
 )
 
 
@@ -334,7 +535,8 @@ def _field_schema(field: Field) -> dict[str, Any]:
                 schema["required"] = required
         schema["additionalProperties"] = field.open
         return schema
-    schema["type"] = field.type
+    if field.type != "any":
+        schema["type"] = field.type
     if field.enum:
         schema["enum"] = list(field.enum)
     if field.pattern:
@@ -388,7 +590,7 @@ def markdown_reference() -> str:
         [
             f"# Event schema {SCHEMA_VERSION}",
             "",
-            "<!-- Generated by `python -m beacon.schema`; a test fails when this page drifts. -->",
+            "<!-- Generated by `python scripts/regenerate.py`; a test fails when this drifts. -->",
             "",
             "Every line of `runtime.jsonl` and `inventory_state.jsonl` is one JSON object of this",
             "shape. Schema 1.1 is a strict superset of upstream Agent Beacon 1.0: every 1.0 field",

@@ -7,9 +7,12 @@ that retrying cannot fix. Sinks live one per module and import their SDKs lazily
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from beacon.errors import PermanentError, RetryableError
 
 if TYPE_CHECKING:
     from shippers.config import ShipConfig
@@ -20,9 +23,11 @@ __all__ = [
     "RetryableError",
     "Sink",
     "build_sink",
+    "host_label",
 ]
 
 T = TypeVar("T")
+_HOST_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass
@@ -37,18 +42,6 @@ class Batch:
     data: bytes
     lines: int
     malformed: int = 0
-
-
-class RetryableError(Exception):
-    """A transient failure (408/429/5xx except 501, network); `retry_after` in seconds."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """A failure retrying cannot fix (other 4xx, bad credentials); stops the stream."""
 
 
 class Retry(Protocol):
@@ -74,6 +67,11 @@ class Sink(Protocol):
     def send(self, batch: Batch, retry: Retry) -> None: ...
 
     def close(self) -> None: ...
+
+
+def host_label(host: str) -> str:
+    """The host name as it appears in object keys: `[A-Za-z0-9._-]` only."""
+    return _HOST_UNSAFE.sub("_", host) or "unknown"
 
 
 def status_is_retryable(status: int) -> bool:
@@ -109,6 +107,10 @@ def build_sink(config: ShipConfig) -> Sink:
         from shippers.sinks.gcs import GCSSink
 
         return GCSSink(config)
+    if config.sink == "file":
+        from shippers.sinks.file import FileSink
+
+        return FileSink(config)
     if config.sink == "splunk_hec":
         from shippers.sinks.splunk_hec import HECSink
 

@@ -94,6 +94,10 @@ def start_collector(
         *extra,
     ]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BEACON_")}
+    # `beacon run` inventories its user at start: never the real home in tests, and only
+    # where a test asks for it (tests/inventory does), to keep the suite's CPU for itself.
+    full_env["HOME"] = str(log_dir.parent / f"{log_dir.name}-home")
+    full_env["BEACON_INVENTORY_INTERVAL"] = "0"
     full_env.update(env or {})
     began = time.monotonic()
     process = subprocess.Popen(

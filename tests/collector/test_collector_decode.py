@@ -10,7 +10,8 @@ import orjson
 import pytest
 from collector_harness import FIXTURES
 
-from beacon.receivers.otlp_decode import DEPTH_MARKER, DecodeError, decode_json, decode_protobuf
+from beacon.errors import DecodeError
+from beacon.receivers.otlp_decode import DEPTH_MARKER, decode_json, decode_protobuf
 
 
 def _pb_pairs() -> list[Path]:

@@ -156,6 +156,7 @@ def test_healthz_and_prometheus_metrics(
     """`/healthz` is ok; `/metrics` has accepted, written, dropped, queue and latency series."""
     health = http_client.get(shared_collector.url("/healthz"))
     assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert health.json()["log_dir"] == str(shared_collector.log_dir.absolute())
     http_client.post(shared_collector.url("/v1/logs"), content=CODEX_PB.read_bytes(), headers=PB)
     text = http_client.get(shared_collector.url("/metrics")).text
     samples = {

@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,19 +18,15 @@ pytestmark = pytest.mark.network
 CODEX_PB = FIXTURES / "codex-0.169.0/binary1/otlp/0002-logs.pb"  # 23 records, 23 events
 
 
-def test_listening_line_names_both_chosen_ports_and_startup_is_fast(tmp_path: Path) -> None:
-    """Port 0 picks free ports, printed on one line; startup takes under 1.5 s."""
-    timings = []
-    for attempt in range(2):
-        running = start_collector(tmp_path / f"logs{attempt}")
-        try:
-            assert re.fullmatch(r"127\.0\.0\.1:\d+", running.grpc)
-            assert re.fullmatch(r"127\.0\.0\.1:\d+", running.http)
-            assert not running.grpc.endswith(":0") and running.grpc != running.http
-            timings.append(running.startup_seconds)
-        finally:
-            assert running.stop() == 0
-    assert min(timings) < 1.5, timings
+def test_listening_line_names_both_chosen_ports(tmp_path: Path) -> None:
+    """Port 0 picks free ports, printed on one line (start-up time: benchmarks/collector.py)."""
+    running = start_collector(tmp_path / "logs")
+    try:
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", running.grpc)
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", running.http)
+        assert not running.grpc.endswith(":0") and running.grpc != running.http
+    finally:
+        assert running.stop() == 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -86,7 +81,6 @@ def test_non_loopback_address_needs_allow_remote(tmp_path: Path) -> None:
 
 def test_help_lists_every_flag_and_is_fast() -> None:
     """`beacon run --help` documents the flags; no heavy imports at parse time."""
-    began = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "beacon.cli", "run", "--help"],
         capture_output=True,
@@ -94,7 +88,6 @@ def test_help_lists_every_flag_and_is_fast() -> None:
         timeout=30,
         cwd=REPO,
     )
-    elapsed = time.monotonic() - began
     assert result.returncode == 0
     for flag in (
         "--config",
@@ -106,7 +99,6 @@ def test_help_lists_every_flag_and_is_fast() -> None:
         "--allow-remote",
     ):
         assert flag in result.stdout
-    assert elapsed < 3.0
     probe = (
         "import sys, beacon.cli; beacon.cli.build_parser(); "
         "print('grpc' in sys.modules, 'aiohttp' in sys.modules)"

@@ -474,7 +474,7 @@ def test_a_failing_mapper_keeps_the_record_as_unclassified(monkeypatch: pytest.M
         raise KeyError("boom")
 
     runtime = Runtime("broken", lambda r, s: "broken", broken, broken, broken)
-    monkeypatch.setattr(registry, "_RUNTIMES", (runtime,))
+    monkeypatch.setattr(registry, "RUNTIMES", (runtime,))
     events, mapper = run(logs=[log({}, {"a": 1})], points=[point({}, "m", 1, {})])
     assert [e["event"]["action"] for e in events] == ["telemetry.unclassified"] * 2
     assert "KeyError" in events[0]["raw"]["mapping_error"]
@@ -540,7 +540,7 @@ def test_a_mapper_failing_on_one_record_keeps_its_neighbours(
         return [log_event(record, "session.activity", harness=harness)]  # type: ignore[arg-type]
 
     runtime = Runtime("picky", lambda r, s: "picky", picky, picky, picky)
-    monkeypatch.setattr(registry, "_RUNTIMES", (runtime,))
+    monkeypatch.setattr(registry, "RUNTIMES", (runtime,))
     scope = Scope({"service.name": "x"}, "s")
     records = [LogRecord(scope, {"n": i, "bad": i == 1}) for i in range(3)]
     events = Mapper().map(Batch(logs=records))

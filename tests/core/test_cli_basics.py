@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import beacon
+import beacon.audit
 import beacon.pipeline
 import beacon.schema
 from beacon.cli import main
@@ -39,7 +40,7 @@ def test_no_command_prints_help_and_fails() -> None:
 
 def test_public_surface_is_curated() -> None:
     """Every exported name exists and is public; no duplicate exports."""
-    for module in (beacon, beacon.schema, beacon.pipeline):
+    for module in (beacon, beacon.schema, beacon.pipeline, beacon.audit):
         assert len(set(module.__all__)) == len(module.__all__)
         for name in module.__all__:
             assert hasattr(module, name), (module.__name__, name)

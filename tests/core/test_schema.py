@@ -201,7 +201,7 @@ def test_event_ids_count_up_from_a_random_start(
     from beacon.schema import event as event_module
 
     monkeypatch.setattr(event_module, "_id_state", event_module._NO_IDS)
-    monkeypatch.setattr(event_module._random, "getrandbits", lambda bits: start)
+    monkeypatch.setattr(event_module, "_random_start", lambda: start)
     monkeypatch.setattr(event_module.time, "time_ns", lambda: 1_700_000_000_123_456_789)
     ids = [*event_module.new_event_ids(3), new_event_id(), *event_module.new_event_ids(2)]
     for offset, text in enumerate(ids):

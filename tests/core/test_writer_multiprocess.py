@@ -10,6 +10,8 @@ from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
 
+from beacon.audit.verify import verify_stream
+
 REPO = Path(__file__).resolve().parents[2]
 ROTATE_BYTES = 16 * 1024
 LINES_PER_PROCESS = 3000
@@ -74,7 +76,8 @@ def _chain(path: Path) -> list[Path]:
 def test_concurrent_processes_append_whole_lines_none_lost_duplicated_or_reordered(
     tmp_path: Path,
 ) -> None:
-    """4 appender processes plus an EventWriter process, many rotations: the chain is exact."""
+    """4 appender processes plus an EventWriter process, many rotations: the files are exact
+    and the hash chain runs unbroken through all of them."""
     log_dir = tmp_path / "logs"
     log_dir.mkdir(mode=0o700)
     path = log_dir / "runtime.jsonl"
@@ -148,3 +151,7 @@ def test_concurrent_processes_append_whole_lines_none_lost_duplicated_or_reorder
     assert dict(seen) == expected  # none lost, none duplicated, each process in order
     switches = sum(1 for a, b in pairwise(order) if a != b)
     assert switches > 10  # the processes really did run concurrently
+    # One hash chain through every process's lines and every rotation, no fork, no gap.
+    report = verify_stream(log_dir, "runtime")
+    assert report.intact, report.findings[:5]
+    assert report.chained == len(order) and report.first is not None and report.first.seq == 1

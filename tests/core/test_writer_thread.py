@@ -319,15 +319,19 @@ import json, resource, sys, time
 from dataclasses import replace
 from beacon.config import load_config, with_log_dir
 from beacon.schema import new_event
+from beacon.logfiles.chain import GENESIS, Sealer
 from beacon.logfiles.writer import EventWriter, serialize
 
 def event(n, pad=250):
     return new_event("tool.completed", harness="test", message=f"seq-{n:03d}",
                      raw={"pad": "p" * pad})
 
-small, big = len(serialize(event(0))), len(serialize(event(0, 3000)))
+def size_on_disk(n, pad=250):  # sealed into the hash chain as line n + 1
+    return len(Sealer().seal([serialize(event(n, pad))], n, GENESIS)[0][0])
+
+small, big = sum(size_on_disk(n) for n in range(13)), size_on_disk(13, 3000)
 # 13 small lines fill runtime.jsonl up to the size limit; the big one rotates to a new file.
-rotate_bytes, limit = 13 * small + big - 1, 13 * small + 10
+rotate_bytes, limit = small + big - 1, small + 10
 config = with_log_dir(load_config(env={}), sys.argv[1]).writer
 writer = EventWriter(replace(config, fsync="never", rotate_bytes=rotate_bytes))
 writer.start()

@@ -1,22 +1,21 @@
-"""Fixtures for the forwarding tests: the Vector JSON Schema (skipped only when absent)."""
+"""Fixtures for the forwarding tests: the Vector JSON Schema, vendored in tests/fixtures."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from beacon.forwarding.validate import VectorSchema
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the offline validators beside us
+
+from config_validators import VectorSchema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTOR_SCHEMA_PATH = REPO_ROOT.parent / "shared/reference/vector-schema.json"
+VECTOR_SCHEMA_PATH = REPO_ROOT / "tests" / "fixtures" / "vector-schema.json"
 
 
 @pytest.fixture(scope="session")
 def vector_schema() -> VectorSchema:
-    """The Vector 0.54 config schema from ../shared/reference/vector-schema.json."""
-    if not VECTOR_SCHEMA_PATH.exists():
-        pytest.skip(
-            f"Vector JSON Schema not found at {VECTOR_SCHEMA_PATH} (see destinations.md §1.8)"
-        )
+    """The Vector 0.54 config schema (SchemaStore's; source in tests/fixtures/SOURCES.md)."""
     return VectorSchema.load(VECTOR_SCHEMA_PATH)

@@ -30,25 +30,27 @@ def run(argv: list[str]) -> int:
 def test_list_json_has_every_destination_and_its_shippers(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`forward list --json` lists the 12 destinations; Filebeat and the Agent where supported."""
+    """`forward list --json` lists the 12 forwarding destinations, then the 3 query engines."""
     assert run(["forward", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     shippers = {d["name"]: d["shippers"] for d in data["destinations"]}
     assert list(shippers) == [
         "s3", "gcs", "splunk-hec", "sentinel", "datadog", "elastic",
         "cloudwatch", "sumo", "falcon-logscale", "rapid7", "wazuh", "kafka",
+        "athena", "bigquery", "duckdb",
     ]  # fmt: skip
     assert shippers["elastic"] == ["vector", "filebeat"]
     assert shippers["kafka"] == ["vector", "filebeat"]
     assert shippers["datadog"] == ["vector", "datadog-agent"]
-    assert all(s[0] == "vector" for s in shippers.values())
+    assert all(s[0] == "vector" for n, s in shippers.items() if s != ["sql"])
+    assert [n for n, s in shippers.items() if s == ["sql"]] == ["athena", "bigquery", "duckdb"]
 
 
 def test_list_text_is_one_table(capsys: pytest.CaptureFixture[str]) -> None:
     """The plain table has a header row and one row per destination."""
     assert run(["forward", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["destination", "vector", "filebeat", "datadog-agent"]
+    assert lines[0].split() == ["destination", "vector", "filebeat", "datadog-agent", "sql"]
     assert len(lines) == 1 + len(DESTINATIONS)
 
 
@@ -101,7 +103,7 @@ def test_docs_matrix_and_sections_match_forward_list() -> None:
 
 
 def test_vector_configs_tree_has_no_drift() -> None:
-    """vector-configs/ equals a fresh regeneration (run `python -m beacon.forwarding.reference`)."""
+    """vector-configs/ equals a fresh regeneration (`python scripts/regenerate.py forwarding`)."""
     root = REPO_ROOT / "vector-configs"
     expected = reference_files()
     actual = {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}

@@ -6,10 +6,10 @@ import copy
 
 import pytest
 import yaml
+from config_validators import DATADOG_AGENT_OPTIONS, filebeat_errors, unknown_options
 
 from beacon.forwarding.destination import PackOptions
 from beacon.forwarding.pack import build_pack
-from beacon.forwarding.validate import DATADOG_AGENT_OPTIONS, filebeat_errors, unknown_options
 
 FILEBEAT_FILES = [
     ("elastic", "filebeat.yml", "output.elasticsearch"),

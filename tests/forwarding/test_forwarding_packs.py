@@ -82,6 +82,7 @@ def test_pack_has_config_readme_samples_and_smoke_test(dest: str, shipper: str) 
         "vector": {"vector.toml"},
         "filebeat": {"filebeat.yml"},
         "datadog-agent": {"conf.d/beacon.d/conf.yaml", "datadog.yaml"},
+        "sql": {"tables.sql", "queries.sql"},
     }[shipper]
     assert config_names <= set(pack.files)
     readme = pack.files["README.md"]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from claude_cli_harness import COMMAND, claude_binary, claude_env, fake_api, run_claude_turn
 from collector_harness import start_collector
-from conftest import HOOKS_BIN
+from hook_harness import HOOKS_BIN
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 __all__ = ["fake_api"]  # the fixture, imported for pytest
@@ -59,6 +59,7 @@ def test_real_claude_code_hooks_arrive_and_tool_call_is_counted_once(
         fake_api,
         collector.http,
         BEACON_SPOOL_DIR=str(spool),
+        BEACON_INVENTORY_ON_HOOK="0",  # the fallback log dir must stay unused
         OTEL_METRICS_EXPORTER="none",
         OTEL_EXPORTER_OTLP_PROTOCOL="http/json",
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from collector_harness import RunningCollector
-from conftest import HOOKS_BIN, recorded_payloads, run_hook
+from hook_harness import HOOKS_BIN, recorded_payloads, run_hook
 
 from beacon.hooks.cli import event_name_of, parse_args, split_url
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from collector_harness import RunningCollector, start_collector
-from conftest import FIXTURES, recorded_payloads
+from hook_harness import FIXTURES, recorded_payloads
 
 from beacon.hooks.spool import spool_payload
 

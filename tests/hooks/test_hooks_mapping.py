@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import recorded_payloads
+from hook_harness import recorded_payloads
 
 from beacon.pipeline.enrich import Enrich
 from beacon.runtimes.hooks import harness_of, map_hook, noop_reply

@@ -16,11 +16,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from fakes import HECServer
+
 import shippers
 import shippers.testing
 from shippers.cli import register
 from shippers.config import _SINK_KEYS, _TOP_KEYS, ENV_VARS
-from shippers.testing import HECServer, RotatingLog, make_event
+from shippers.testing import RotatingLog, make_event
 
 ROOT = Path(__file__).resolve().parents[2]
 

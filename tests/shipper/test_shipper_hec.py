@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import HECServer, Scripted
 
 from shippers._runner import Shipper
 from shippers.config import HECOptions, ShipConfig
-from shippers.testing import HECServer, RotatingLog, Scripted, make_event
+from shippers.testing import RotatingLog, make_event
 
 pytestmark = pytest.mark.network
 

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import LogsIngestionServer, Scripted
 
 from shippers._runner import Shipper
 from shippers.config import SentinelOptions, ShipConfig
-from shippers.testing import LogsIngestionServer, RotatingLog, Scripted, make_event
+from shippers.testing import RotatingLog, make_event
 
 pytestmark = pytest.mark.network
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from beacon.forwarding.destination import Destination
 from beacon.forwarding.destinations import (
+    athena,
+    bigquery,
     cloudwatch,
     datadog,
+    duckdb,
     elastic,
     falcon_logscale,
     gcs,
@@ -33,6 +36,9 @@ DESTINATIONS: dict[str, Destination] = {
         rapid7,
         wazuh,
         kafka,
+        athena,
+        bigquery,
+        duckdb,
     )
 }
 

@@ -67,23 +67,34 @@ def map_hook(hook: HookInput) -> list[Event]:
         return [unclassified(hook, f"mapping failed: {type(exc).__name__}: {exc}"[:500])]
 
 
+_CURSOR_HINTS = frozenset({"cursor_version", "workspace_roots", "conversation_id"})
+"""Keys only a Cursor payload may carry (`cursor.is_cursor_payload` decides for sure)."""
+
+_MAPPERS = {
+    "claude_code": "beacon.runtimes.hooks.claude_code",
+    "codex_cli": "beacon.runtimes.hooks.codex_cli",
+    "gemini_cli": "beacon.runtimes.hooks.gemini_cli",
+    "cursor": "beacon.runtimes.hooks.cursor",
+}
+"""Harness -> its hook mapper module, imported only for a payload of that harness."""
+
+
 def _dispatch(hook: HookInput) -> list[Event]:
-    from beacon.runtimes.hooks import claude_code, codex_cli, cursor, gemini_cli
+    import importlib
+
     from beacon.runtimes.hooks.payload import unclassified
 
     if not isinstance(hook.payload, dict):
         return [unclassified(hook, hook.error or "payload is not a JSON object")]
-    mappers: dict[str, Any] = {
-        "claude_code": claude_code.map_hook,
-        "codex_cli": codex_cli.map_hook,
-        "gemini_cli": gemini_cli.map_hook,
-        "cursor": cursor.map_hook,
-    }
-    if hook.harness != "cursor" and cursor.is_cursor_payload(hook.payload):
-        # Cursor runs Claude Code's hooks too: attribute to Cursor, count once.
-        return cursor.map_claude_compat(hook)
-    mapper = mappers.get(hook.harness)
-    if mapper is None:
+    if hook.harness != "cursor" and not _CURSOR_HINTS.isdisjoint(hook.payload):
+        from beacon.runtimes.hooks import cursor
+
+        if cursor.is_cursor_payload(hook.payload):
+            # Cursor runs Claude Code's hooks too: attribute to Cursor, count once.
+            return cursor.map_claude_compat(hook)
+    module = _MAPPERS.get(hook.harness)
+    if module is None:
         return [unclassified(hook, f"unknown platform {hook.harness!r}")]
+    mapper: Any = importlib.import_module(module).map_hook
     events: list[Event] = mapper(hook)
     return events

@@ -9,7 +9,6 @@ Codex CLI's hooks use the same schema and reuse `map_claude_shaped`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from beacon.runtimes.coerce import as_str
 from beacon.runtimes.hooks.payload import (
@@ -23,9 +22,13 @@ from beacon.runtimes.hooks.payload import (
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event
 
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
+
 HARNESS = "claude_code"
 
-Handler = Callable[[HookInput, dict[str, Any], dict[str, Any]], list[Event]]
+Handler = Callable[[HookInput, "dict[str, Any]", "dict[str, Any]"], "list[Event]"]
 
 
 def common_fields(payload: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,6 @@ argument and becomes `agent.response`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from beacon.runtimes.coerce import as_str
 from beacon.runtimes.hooks import claude_code
 from beacon.runtimes.hooks.payload import (
@@ -20,6 +18,10 @@ from beacon.runtimes.hooks.payload import (
 )
 from beacon.schema.actions import Action
 from beacon.schema.event import Event
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 HARNESS = "codex_cli"
 NOTIFY_TURN_COMPLETE = "agent-turn-complete"

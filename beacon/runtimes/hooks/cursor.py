@@ -10,8 +10,6 @@ Beacon's own Cursor hooks are installed, so one action is counted once.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
 
 from beacon.runtimes.coerce import as_str, json_object
 from beacon.runtimes.hooks import claude_code
@@ -25,6 +23,10 @@ from beacon.runtimes.hooks.payload import (
 )
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 HARNESS = "cursor"
 _CURSOR_KEYS = ("cursor_version", "workspace_roots")
@@ -247,14 +249,15 @@ def map_claude_compat(hook: HookInput) -> list[Event]:
 
 def beacon_cursor_hooks_installed(payload: dict[str, Any]) -> bool:
     """Whether a user or project `.cursor/hooks.json` runs `beacon-hooks --platform cursor`."""
-    candidates = [Path(os.path.expanduser("~")) / ".cursor" / "hooks.json"]
+    candidates = [os.path.join(os.path.expanduser("~"), ".cursor", "hooks.json")]
     roots = payload.get("workspace_roots")
     for root in roots if isinstance(roots, list) else []:
         if isinstance(root, str) and root:
-            candidates.append(Path(root) / ".cursor" / "hooks.json")
+            candidates.append(os.path.join(root, ".cursor", "hooks.json"))
     for path in candidates:
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
         except OSError:
             continue
         if "beacon-hooks" in text and "cursor" in text:

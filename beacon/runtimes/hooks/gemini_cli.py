@@ -7,8 +7,6 @@ against OTLP `tool_call` events; model hooks carry the whole `llm_request`/`llm_
 
 from __future__ import annotations
 
-from typing import Any
-
 from beacon.runtimes.coerce import as_int, as_str
 from beacon.runtimes.hooks import claude_code
 from beacon.runtimes.hooks.payload import (
@@ -20,6 +18,10 @@ from beacon.runtimes.hooks.payload import (
 )
 from beacon.schema.actions import Action
 from beacon.schema.event import Event
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 HARNESS = "gemini_cli"
 

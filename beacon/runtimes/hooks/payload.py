@@ -8,16 +8,18 @@ Stdlib + `beacon.schema` + `beacon.runtimes.tool_calls` only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Callable
-from typing import Any
 
 from beacon.runtimes.coerce import as_int, as_str
 from beacon.runtimes.tool_calls import ToolCall, classify, exit_code_from, split_mcp_name
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event, new_event, now_timestamp, parse_timestamp
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 SOURCE_COMMAND = "hook.command"
 SOURCE_HTTP = "hook.http"
@@ -288,6 +290,8 @@ def tool_event(
         diff = diff_of(args)
         if diff is not None:
             data = diff.encode("utf-8", "replace")
+            import hashlib  # here: only file edits pay for loading OpenSSL
+
             file_block["diff_hash"] = hashlib.sha256(data).hexdigest()
             file_block["diff_bytes"] = len(data)
             file_block["diff"] = diff

@@ -1,0 +1,93 @@
+"""The audit trail: read, query, summarize, verify and export Beacon's logs.
+
+One concept per module: `reader` (a stream's lines across the active file and its archives,
+either direction), `query` (`Filter` and `search`, shared by `beacon logs` and the
+dashboard), `sessions` (per-session summaries and timelines), `verify` (the hash chain),
+`export` (auditor exports), `tail` (`--follow`), `formats` (tables, CSV) and `cli`. Names
+load on first use (PEP 562), so `beacon --help` does not pay for them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from beacon.audit.export import ExportResult, export
+    from beacon.audit.query import Filter, Match, ScanStats, parse_time, search, search_files
+    from beacon.audit.reader import Line, iter_lines, snapshot, stream_files, stream_lines
+    from beacon.audit.sessions import SessionSummary, sessions, summarize, timeline
+    from beacon.audit.tail import follow
+    from beacon.audit.verify import (
+        ChainReport,
+        Damage,
+        Finding,
+        Keys,
+        verify_lines,
+        verify_paths,
+        verify_stream,
+    )
+
+__all__ = [
+    "ChainReport",
+    "Damage",
+    "ExportResult",
+    "Filter",
+    "Finding",
+    "Keys",
+    "Line",
+    "Match",
+    "ScanStats",
+    "SessionSummary",
+    "export",
+    "follow",
+    "iter_lines",
+    "parse_time",
+    "search",
+    "search_files",
+    "sessions",
+    "snapshot",
+    "stream_files",
+    "stream_lines",
+    "summarize",
+    "timeline",
+    "verify_lines",
+    "verify_paths",
+    "verify_stream",
+]
+
+_HOMES = {
+    "ExportResult": "export",
+    "export": "export",
+    "Filter": "query",
+    "Match": "query",
+    "ScanStats": "query",
+    "parse_time": "query",
+    "search": "query",
+    "search_files": "query",
+    "Line": "reader",
+    "iter_lines": "reader",
+    "snapshot": "reader",
+    "stream_files": "reader",
+    "stream_lines": "reader",
+    "SessionSummary": "sessions",
+    "sessions": "sessions",
+    "summarize": "sessions",
+    "timeline": "sessions",
+    "follow": "tail",
+    "ChainReport": "verify",
+    "Damage": "verify",
+    "Finding": "verify",
+    "Keys": "verify",
+    "verify_lines": "verify",
+    "verify_paths": "verify",
+    "verify_stream": "verify",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'beacon.audit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"beacon.audit.{home}"), name)

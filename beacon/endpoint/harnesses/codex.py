@@ -1,0 +1,201 @@
+"""Codex CLI: the `[otel]` table of `$CODEX_HOME/config.toml`, optional `hooks.json`.
+
+The config is edited with tomlkit, so the user's comments, key order and other tables
+survive byte for byte; only `[otel]` (and its `[otel.*]` sub-tables) is replaced, in
+place, after the transaction has backed the file up. Logs and metrics go to the
+collector's OTLP/HTTP port as protobuf (`otlp-http` endpoints are used verbatim, so they
+carry the `/v1/<signal>` path, runtimes.md §3.1); traces only with
+`--include-codex-spans`, as the collector drops them otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table
+
+from beacon.endpoint.harnesses import jsonfile
+from beacon.endpoint.harnesses.base import (
+    DISABLED,
+    ENABLED,
+    HOOKS_INSTALLED,
+    HOOKS_MISSING,
+    MISCONFIGURED,
+    MISSING,
+    FileEdit,
+    HarnessState,
+    on_path,
+)
+from beacon.endpoint.layout import Layout
+from beacon.endpoint.settings import EndpointSettings
+from beacon.endpoint.transaction import read_bytes
+from beacon.errors import ConfigError
+
+CONFIG = "codex.config"
+HOOKS = "codex.hooks"
+HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop")
+TOOL_EVENTS = ("PreToolUse", "PostToolUse")
+_is_ours = jsonfile.is_beacon_handler("codex")
+
+
+class Codex:
+    """Codex CLI (`codex`)."""
+
+    name = "codex"
+    runtime = "codex_cli"
+    title = "Codex CLI"
+    supports_hooks = True
+
+    def codex_home(self, layout: Layout) -> Path:
+        """`$CODEX_HOME`, else `~/.codex` (where Codex itself looks)."""
+        explicit = None if layout.system else layout.env.get("CODEX_HOME")
+        return Path(explicit) if explicit else layout.home / ".codex"
+
+    def detected(self, layout: Layout) -> bool:
+        return bool(on_path(layout, "codex") or self.codex_home(layout).is_dir())
+
+    def edits(self, layout: Layout, settings: EndpointSettings) -> list[FileEdit]:
+        home = self.codex_home(layout)
+        edits = [FileEdit(home / "config.toml", CONFIG)]
+        hooks = home / "hooks.json"
+        if settings.hooks or read_bytes(hooks) is not None:
+            # Also when hooks are off: a previous install's hooks are taken out.
+            edits.append(FileEdit(hooks, HOOKS))
+        return edits
+
+    def otel_table(self, settings: EndpointSettings) -> Table:
+        """The `[otel]` table install writes."""
+        otel = tomlkit.table()
+        otel.add("log_user_prompt", settings.full_content)
+        signals = [("exporter", "logs"), ("metrics_exporter", "metrics")]
+        if settings.include_codex_spans:
+            signals.append(("trace_exporter", "traces"))
+        for key, signal in signals:
+            exporter = tomlkit.table(is_super_table=True)
+            target = tomlkit.table()
+            target.add("endpoint", f"{settings.http_endpoint}/v1/{signal}")
+            target.add("protocol", "binary")
+            exporter.add("otlp-http", target)
+            otel.add(key, exporter)
+        return otel
+
+    def hook_groups(self, settings: EndpointSettings) -> dict[str, list[dict[str, Any]]]:
+        """Beacon's command hooks for `hooks.json` (docs/hooks.md)."""
+        handler = {"type": "command", "command": settings.hook_command("codex"), "timeout": 10}
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for event in HOOK_EVENTS:
+            group: dict[str, Any] = {"matcher": "*"} if event in TOOL_EVENTS else {}
+            group["hooks"] = [dict(handler)]
+            groups[event] = [group]
+        return groups
+
+    def configure(self, edit: FileEdit, current: bytes | None, settings: EndpointSettings) -> bytes:
+        if edit.kind == HOOKS:
+            return self._configure_hooks(edit.path, current, settings)
+        doc = _parse(edit.path, current)
+        otel = self.otel_table(settings)
+        if "otel" in doc:
+            doc["otel"] = otel  # in place, sub-tables included
+        else:
+            if doc.body:
+                doc.add(tomlkit.nl())
+            doc.add("otel", otel)
+        return tomlkit.dumps(doc).encode()
+
+    def _configure_hooks(
+        self, path: Path, current: bytes | None, settings: EndpointSettings
+    ) -> bytes:
+        doc = jsonfile.load_object(path, current)
+        hooks = doc.get("hooks")
+        if isinstance(hooks, dict):
+            jsonfile.strip_handlers(hooks, _is_ours)
+        if settings.hooks:
+            jsonfile.add_groups(jsonfile.section(doc, "hooks", path), self.hook_groups(settings))
+        jsonfile.drop_if_empty(doc, "hooks", jsonfile.load_object(path, current))
+        return jsonfile.finish(doc, current)
+
+    def revert(
+        self, edit: FileEdit, current: bytes, original: bytes | None, settings: EndpointSettings
+    ) -> bytes | None:
+        if edit.kind == HOOKS:
+            doc = jsonfile.load_object(edit.path, current)
+            before = jsonfile.load_object(edit.path, original) if original is not None else None
+            hooks = doc.get("hooks")
+            if isinstance(hooks, dict):
+                jsonfile.strip_handlers(hooks, _is_ours)
+                jsonfile.drop_if_empty(doc, "hooks", before)
+            if original is None and not doc:
+                return None
+            return jsonfile.finish(doc, current)
+        doc = _parse(edit.path, current)
+        old = _parse(edit.path, original) if original is not None else None
+        if old is not None and "otel" in old:
+            doc["otel"] = old["otel"]
+        elif "otel" in doc:
+            del doc["otel"]
+        text = tomlkit.dumps(doc)
+        if original is None and not text.strip():
+            return None
+        return text.encode()
+
+    def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
+        home = self.codex_home(layout)
+        path = home / "config.toml"
+        hooks_state = HOOKS_MISSING
+        hooks_data = read_bytes(home / "hooks.json")
+        if hooks_data is not None:
+            try:
+                hooks_doc = jsonfile.load_object(home / "hooks.json", hooks_data)
+            except ConfigError:
+                hooks_doc = {}
+            if jsonfile.has_handlers(hooks_doc.get("hooks"), _is_ours):
+                hooks_state = HOOKS_INSTALLED
+        data = read_bytes(path)
+
+        def state(status: str, detail: str) -> HarnessState:
+            return HarnessState(self.name, self.runtime, status, detail, str(path), hooks_state)
+
+        if data is None:
+            return state(MISSING, "no config.toml")
+        try:
+            otel = tomlkit.parse(data.decode("utf-8", "replace")).unwrap().get("otel")
+        except TOMLKitError as exc:
+            return state(MISCONFIGURED, f"config.toml does not parse: {exc}")
+        if not isinstance(otel, dict):
+            return state(MISSING, "no [otel] table")
+        exporter = otel.get("exporter")
+        if exporter in (None, "none"):
+            return state(DISABLED, f"[otel] exporter = {exporter!r}")
+        wanted = f"{settings.http_endpoint}/v1/logs"
+        found = _endpoint(exporter)
+        if found is None:
+            return state(MISCONFIGURED, f"[otel] exporter is not OTLP: {exporter!r}")
+        if found.rstrip("/") not in (wanted, settings.grpc_endpoint):
+            return state(MISCONFIGURED, f"[otel] exporter endpoint {found!r} (expected {wanted!r})")
+        return state(ENABLED, f"OTLP logs to {found}")
+
+    def guidance(self, settings: EndpointSettings) -> list[str]:
+        return []
+
+
+def _parse(path: Path, data: bytes | None) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse((data or b"").decode("utf-8"))
+    except (TOMLKitError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); nothing was changed") from None
+
+
+def _endpoint(exporter: Any) -> str | None:
+    if not isinstance(exporter, dict):
+        return None
+    for key in ("otlp-http", "otlp-grpc"):
+        target = exporter.get(key)
+        if isinstance(target, dict) and isinstance(target.get("endpoint"), str):
+            return str(target["endpoint"])
+    return None
+
+
+HARNESS = Codex()
