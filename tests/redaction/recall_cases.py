@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from beacon.config import BeaconConfig
+from beacon.pipeline import Pipeline, build_local_pipeline
 from beacon.pipeline.secret_catalog import CONTEXTS, KINDS, SecretKind
 
 
@@ -147,3 +149,15 @@ def whole_leaks_in(case: Case, written: str) -> list[str]:
         for secret in case.secrets
         if any(form in written for form in encodings(secret))
     ]
+
+
+def local_pipeline(config: BeaconConfig) -> Pipeline:
+    """`beacon-hooks`' stdlib pipeline with `config`'s redaction settings and limits."""
+    return build_local_pipeline(
+        redact=config.redaction.enabled,
+        patterns=config.redaction.patterns,
+        allowlist=config.redaction.allowlist,
+        field_bytes=config.limits.field_bytes,
+        nested_field_bytes=config.limits.nested_field_bytes,
+        max_event_bytes=config.limits.max_event_bytes,
+    )

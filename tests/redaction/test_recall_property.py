@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from recall_cases import RENDER, Case, case_text_of, leaks_in, render
+from recall_cases import RENDER, Case, case_text_of, leaks_in, local_pipeline, render
 
 from beacon.config import LimitsConfig, load_config
-from beacon.pipeline import build_local_pipeline, build_pipeline
+from beacon.pipeline import build_pipeline
 from beacon.pipeline.redact import MARKER, Redactor, screen
 from beacon.pipeline.secret_catalog import (
     FRAGMENTS,
@@ -33,7 +33,7 @@ from beacon.schema import new_event
 
 # Large limits: these properties are about redaction, not truncation (tests/core covers cuts).
 CONFIG = replace(load_config(env={}), limits=LimitsConfig(1 << 20, 1 << 20, 1 << 22))
-PIPELINES = {"collector": build_pipeline(CONFIG), "beacon-hooks": build_local_pipeline(CONFIG)}
+PIPELINES = {"collector": build_pipeline(CONFIG), "beacon-hooks": local_pipeline(CONFIG)}
 FIELDS = ("command", "prompt", "raw_json", "raw_list", "output")
 
 

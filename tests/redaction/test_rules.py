@@ -12,9 +12,10 @@ from dataclasses import replace
 from urllib.parse import quote_plus
 
 import pytest
+from recall_cases import local_pipeline
 
 from beacon.config import BeaconConfig, LimitsConfig, RedactionConfig
-from beacon.pipeline import build_local_pipeline, build_pipeline
+from beacon.pipeline import build_pipeline
 from beacon.pipeline.redact import MARKER, Redactor
 from beacon.schema import new_event
 
@@ -182,7 +183,7 @@ def test_redaction_count_counts_each_replacement() -> None:
         "export DB_PASSWORD=FAKEpassw0rd1 ghp_" + "FAKE" * 9 + " "
         "Authorization: Bearer FAKEbearer0123456789 then echo FAKEpassw0rd1"
     )
-    for pipeline in (build_pipeline(BeaconConfig()), build_local_pipeline(BeaconConfig())):
+    for pipeline in (build_pipeline(BeaconConfig()), local_pipeline(BeaconConfig())):
         event = new_event("command.executed", harness="x", command={"command": text})
         result = pipeline.process(event)
         assert result is not None
@@ -201,7 +202,7 @@ def test_allowlist_and_user_patterns_apply_to_catalog_kinds(local: bool) -> None
             allowlist=["sk_test_FAKEallowedFAKEallowed", "FAKEallowedBearer0123"],
         ),
     )
-    pipeline = build_local_pipeline(config) if local else build_pipeline(config)
+    pipeline = local_pipeline(config) if local else build_pipeline(config)
     text = (
         "use corp-deadbeef and sk_test_FAKEallowedFAKEallowed with "
         "Authorization: Bearer FAKEallowedBearer0123 and password=FAKEreal0"
@@ -219,7 +220,7 @@ def test_allowlist_and_user_patterns_apply_to_catalog_kinds(local: bool) -> None
 def test_redaction_runs_before_truncation(local: bool) -> None:
     """A token straddling the field limit is redacted whole, not cut and kept in part."""
     config = replace(BeaconConfig(), limits=LimitsConfig(256, 256, 65536))
-    pipeline = build_local_pipeline(config) if local else build_pipeline(config)
+    pipeline = local_pipeline(config) if local else build_pipeline(config)
     token = "ghp_" + "FAKE" * 9
     text = "x" * 230 + " " + token + " and more text after it"
     event = pipeline.process(new_event("command.executed", harness="x", command={"command": text}))
