@@ -1,9 +1,10 @@
-"""The redaction prefilter: can any rule's trigger match in these serialized events?
+"""The redaction prefilter: which triggers match in these serialized events, if any?
 
-One question, two engines. Hyperscan (SIMD, all triggers in one pass, ~0.3 ns/byte) when
-its wheel is installed and the CPU supports it; RE2 (linear time, ~1.5 ns/byte here)
-otherwise. A batch of events is screened with one scan of its joined lines; only a hit
-looks closer (groups of eight, then single events), so a clean batch costs one call.
+Two questions (does any trigger match; which ones do), two engines. Hyperscan (SIMD, all
+triggers in one pass, ~0.3 ns/byte) when its wheel is installed and the CPU supports it;
+RE2 (linear time, ~1.5 ns/byte here) otherwise. A batch of events is screened with one scan
+of its joined lines; only a hit looks closer (groups of eight, then single events), so a
+clean batch costs one call.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ _GROUP = 8  # events per second-level scan after a batch-level hit
 
 
 class Screen:
-    """Answers `hit(data, start, end)`: does any trigger match inside `data[start:end]`?"""
+    """Answers `hit(data, start, end)`: does any trigger match inside `data[start:end]`?
+    and `which(data)`: the indexes of the triggers that match in `data`."""
 
     name = "none"
 
     def hit(self, data: bytes, start: int = 0, end: int = -1) -> bool:
         """Whether a trigger matches inside `data[start:end]` (`end=-1`: to the end)."""
+        raise NotImplementedError
+
+    def which(self, data: bytes) -> set[int]:
+        """Indexes of the triggers that match somewhere in `data` (one full pass)."""
         raise NotImplementedError
 
     def dirty(self, blobs: Sequence[bytes]) -> list[bool]:
@@ -85,33 +91,61 @@ class HyperscanScreen(Screen):
             return True
         return False
 
+    def which(self, data: bytes) -> set[int]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._prototype.clone()
+        found: set[int] = set()
+
+        def collect(pattern: int, start: int, end: int, flags: int, context: object) -> bool:
+            found.add(pattern)  # single-match mode: each trigger reports once
+            return False
+
+        self._db.scan(data, match_event_handler=collect, scratch=scratch)
+        return found
+
 
 def _stop(pattern: int, start: int, end: int, flags: int, context: object) -> bool:
     return True  # any match answers the question: stop scanning
 
 
 class Re2Screen(Screen):
-    """One RE2 alternation of the triggers (the engine when Hyperscan is unavailable)."""
+    """One RE2 alternation of the triggers and an RE2 set of them (without Hyperscan)."""
 
     name = "re2"
 
-    def __init__(self, compile_re2: Callable[[str], Any], patterns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        compile_re2: Callable[[str], Any],
+        compile_set: Callable[[Sequence[str]], Any],
+        patterns: Sequence[str],
+    ) -> None:
         self._either = compile_re2("|".join(f"(?:{p})" for p in patterns))
+        self._set = compile_set(patterns)
 
     def hit(self, data: bytes, start: int = 0, end: int = -1) -> bool:
         if end < 0:
             end = len(data)
         return self._either.search(data, start, end) is not None
 
+    def which(self, data: bytes) -> set[int]:
+        return set(self._set.Match(data) or ())
+
 
 def build_screen(
-    compile_re2: Callable[[str], Any], patterns: Sequence[str], engine: str = "auto"
+    compile_re2: Callable[[str], Any],
+    compile_set: Callable[[Sequence[str]], Any],
+    patterns: Sequence[str],
+    engine: str = "auto",
 ) -> Screen:
-    """Hyperscan when available (`auto`), else RE2; `engine` forces one (tests, fallback)."""
+    """Hyperscan when available (`auto`), else RE2; `engine` forces one (tests, fallback).
+
+    `compile_re2` compiles one regex, `compile_set` an RE2 set (`Match` lists indexes).
+    """
     if engine in ("auto", "hyperscan"):
         try:
             return HyperscanScreen(patterns)
         except Exception:  # no wheel for this platform, or a CPU without SSSE3
             if engine == "hyperscan":
                 raise
-    return Re2Screen(compile_re2, patterns)
+    return Re2Screen(compile_re2, compile_set, patterns)

@@ -1,205 +1,204 @@
 """Secret redaction over every string of an event, before truncation and before any write.
 
-Rules cover credentials in assignments, headers, URLs and the token formats of the
-common providers. Redaction is idempotent: the marker `[REDACTED]` never matches a rule.
-A prefilter scans the event's serialized JSON once; only events that contain a rule's
-trigger text are walked string by string, which keeps the common clean event cheap.
+What counts as a secret is the catalog (`beacon.pipeline.secret_catalog`): each kind's
+regexes, the substrings (anchors) every match holds, and a trigger for the prefilter.
+Redaction is idempotent: the marker `[REDACTED]` never matches a rule.
+
+Two ways to pick the rules a string needs, with the same result. The collector screens
+the event's serialized JSON once (Hyperscan or RE2); only a hit walks the event, and an
+RE2 set names the kinds whose trigger each suspect string holds. The hook path is stdlib
+only: it looks for each kind's anchors in the strings. Either way a kind's regexes are
+compiled the first time a string needs them, so starting up costs no regex compilation.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-from beacon.pipeline.base import Serialized
-from beacon.pipeline.prefilter import Screen, build_screen
-from beacon.schema.event import Event
+from beacon.pipeline.secret_catalog import KINDS, SecretKind, expand
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
+
+    from beacon.pipeline.base import Serialized
+    from beacon.pipeline.prefilter import Screen
+    from beacon.schema.event import Event
 
 MARKER = "[REDACTED]"
-_NOT_MARKER = r"(?!\[REDACTED)"
-
-# Names whose value is a secret: in `key=value`, `"key": "value"`, `--key value` and dict keys.
-_SECRET_WORDS = (
-    r"password|passwd|passphrase|secret|token|api[_\-]?key|apikey|access[_\-]?key"
-    r"|private[_\-]?key|signing[_\-]?key|encryption[_\-]?key|master[_\-]?key"
-    r"|client[_\-]?secret|credentials?|session[_\-]?key|account[_\-]?key|sharedaccesskey"
-    r"|connection[_\-]?string|auth[_\-]?token|cookie"
-)
-# A secret word may carry a suffix: `SECRET_KEY`, `AWS_SECRET_ACCESS_KEY`, `TOKEN_VALUE`.
-_SECRET_NAME = rf"(?:{_SECRET_WORDS})(?:[_\-]?(?:key|value|access[_\-]?key))?"
-
-# Dict keys whose string value is a secret, whatever it looks like (`{"password": "x"}`).
-_SECRET_KEY_SUFFIXES = (
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "api-key",
-    "accesskey",
-    "access_key",
-    "access-key",
-    "privatekey",
-    "private_key",
-    "private-key",
-    "signingkey",
-    "signing_key",
-    "signing-key",
-    "encryptionkey",
-    "encryption_key",
-    "encryption-key",
-    "masterkey",
-    "master_key",
-    "master-key",
-    "credential",
-    "credentials",
-    "sessionkey",
-    "session_key",
-    "session-key",
-    "accountkey",
-    "account_key",
-    "account-key",
-    "connectionstring",
-    "connection_string",
-    "connection-string",
-    "cookie",
-    "cookies",
-    "secretkey",
-    "secret_key",
-    "secret-key",
-    "authorization",
-    "sig",
-)
+_ASSIGNED_VALUE_MIN = 8  # a context rule's value this long is also redacted where it recurs
 
 
-_SECRET_KEY_SUFFIXES_BYTES = tuple(k.encode() for k in _SECRET_KEY_SUFFIXES)
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_HEX = frozenset("0123456789ABCDEFabcdef")
+# A template's leading `{=B}` / `{=W}`: the characters that may not precede a match.
+_STARTS = {"{=B}": _ALNUM, "{=W}": _ALNUM | {"_", "-"}}
+
+
+class Rule:
+    """A compiled regex of one kind; groups named `secret…` are replaced, else the match.
+
+    `start`: characters that may not precede a match (a template's leading `{=B}` or
+    `{=W}`, checked in Python after the match: a regex that begins with a lookbehind
+    cannot use the regex engine's fast scan for its literal prefix, 10-50x slower).
+    """
+
+    __slots__ = ("groups", "kind", "pattern", "start")
+
+    def __init__(
+        self, kind: str, pattern: re.Pattern[str], start: frozenset[str] | None = None
+    ) -> None:
+        self.kind = kind
+        self.pattern = pattern
+        self.start = start
+        self.groups = tuple(
+            sorted(i for name, i in pattern.groupindex.items() if name.startswith("secret"))
+        )
+
+    def starts_token(self, text: str, at: int) -> bool:
+        """Whether a match at `at` begins a token: as `{=B}`/`{=W}` in the template say."""
+        if self.start is None or at == 0 or text[at - 1] not in self.start:
+            return True
+        if at >= 2 and text[at - 2] == "\\" and text[at - 1] in "nrtf":
+            return True
+        return at >= 3 and text[at - 3] == "%" and text[at - 2] in _HEX and text[at - 1] in _HEX
+
+
+def compile_rule(kind: str, template: str) -> Rule:
+    """A template compiled with ASCII semantics; a leading boundary becomes `Rule.start`.
+
+    ASCII semantics: `\\s`, `\\b` and case folding are ASCII-only, so the prefilter's
+    byte-level triggers and the anchors can cover every match (Python's Unicode folding
+    maps e.g. the Kelvin sign to `k`). Secrets and the names around them are ASCII.
+    """
+    flags = "(?i)" if template.startswith("(?i)") else ""
+    body = template[len(flags) :]
+    for token, start in _STARTS.items():
+        if body.startswith(token):
+            return Rule(kind, re.compile(expand(flags + body[len(token) :]), re.ASCII), start)
+    return Rule(kind, re.compile(expand(template), re.ASCII))
+
+
+_COMPILED: list[tuple[Rule, ...] | None] = [None] * len(KINDS)
+
+
+def rules_of(index: int) -> tuple[Rule, ...]:
+    """The compiled rules of `KINDS[index]`, compiled on first use."""
+    rules = _COMPILED[index]
+    if rules is None:
+        kind = KINDS[index]
+        rules = tuple(compile_rule(kind.id, p) for p in kind.patterns)
+        _COMPILED[index] = rules
+    return rules
+
+
+# (anchor, case-sensitive, follows, kind indexes); all-lowercase anchors match any case.
+Anchor = tuple[str, bool, tuple[str, ...], tuple[int, ...]]
+
+
+@cache
+def _anchors() -> tuple[Anchor, ...]:
+    """Every kind's anchors; kinds sharing an anchor (and its `follows`) share an entry."""
+    table: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for index, kind in enumerate(KINDS):
+        for anchor in kind.anchors:
+            table.setdefault((anchor, kind.follows), []).append(index)
+    return tuple((a, a != a.lower(), f, tuple(kinds)) for (a, f), kinds in table.items())
+
+
+@cache
+def _kind_anchors() -> tuple[tuple[Anchor, ...], ...]:
+    """Per kind, its anchor entries naming only that kind."""
+    return tuple(
+        tuple((a, a != a.lower(), kind.follows, (k,)) for a in kind.anchors)
+        for k, kind in enumerate(KINDS)
+    )
+
+
+def _holds(text: str, anchor: str, follows: tuple[str, ...]) -> bool:
+    """Whether `text` holds `anchor`, followed by one of `follows` when there are any."""
+    at = text.find(anchor)
+    if not follows or at < 0:
+        return at >= 0
+    while at >= 0:
+        if text.startswith(follows, at + len(anchor)):
+            return True
+        at = text.find(anchor, at + 1)
+    return False
+
+
+def _present(text: str, lowered: str, table: Iterable[Anchor]) -> list[Anchor]:
+    return [e for e in table if _holds(text if e[1] else lowered, e[0], e[2])]
+
+
+def _required(kinds: Iterable[int], lowered: str) -> tuple[int, ...]:
+    """`kinds` whose `requires` (if any) `lowered` holds, in catalog order."""
+    return tuple(
+        sorted(
+            k
+            for k in kinds
+            if not KINDS[k].requires or any(r in lowered for r in KINDS[k].requires)
+        )
+    )
+
+
+def kinds_in(text: str) -> tuple[int, ...]:
+    """Indexes of the kinds whose anchors `text` holds (a superset of those that match)."""
+    lowered = text.lower()
+    return _required(
+        {k for *_, kinds in _present(text, lowered, _anchors()) for k in kinds}, lowered
+    )
+
+
+@cache
+def _key_anchors() -> tuple[str, ...]:
+    return tuple(sorted({a.lower() for kind in KINDS if kind.keys for a in kind.key_anchors}))
+
+
+@cache
+def _key_pattern() -> re.Pattern[str]:
+    """One regex over dict keys: which kind's key names does a key end with?"""
+    parts = []
+    for index, kind in enumerate(KINDS):
+        if kind.keys:
+            word = "(?<![a-z0-9])" if kind.key_word else ""
+            parts.append(f"(?P<k{index}>{word}(?:{'|'.join(kind.keys)}))")
+    return re.compile("(?i)(?:" + "|".join(parts) + r")\Z", re.ASCII)
+
+
+_KEY_VERDICTS: dict[str, int] = {}  # dict key -> kind index or -1; events reuse their keys
+
+
+def _key_kind(key: str) -> SecretKind | None:
+    index = _KEY_VERDICTS.get(key)
+    if index is None:
+        index = -1
+        lowered = key.lower()
+        if any(anchor in lowered for anchor in _key_anchors()):
+            match = _key_pattern().search(key)
+            if match is not None and match.lastgroup is not None:
+                index = int(match.lastgroup[1:])
+        if len(_KEY_VERDICTS) >= 4096:
+            _KEY_VERDICTS.clear()
+        _KEY_VERDICTS[key] = index
+    return KINDS[index] if index >= 0 else None
 
 
 def is_secret_key(key: str) -> bool:
     """Whether a dict key names a secret (`password`, `x-api-key`, `AWS_SECRET`, …).
 
-    Case is folded for ASCII only (`bytes.lower`), as in the rules and the prefilter.
+    Case is folded for ASCII only, as in the rules and the prefilter.
     """
-    return key.encode("utf-8", "surrogatepass").lower().endswith(_SECRET_KEY_SUFFIXES_BYTES)
+    return _key_kind(key) is not None
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One redaction rule: a regex over a decoded string and how to rewrite a match.
-
-    `keep` is the number of leading groups kept verbatim (e.g. the key and separator of an
-    assignment); the rest of the match becomes the marker. `trigger` is a regex over the
-    serialized event that every match must also match (see `_blob_triggers`).
-    """
-
-    name: str
-    pattern: re.Pattern[str]
-    keep: int
-    trigger: str
-
-
-def _rule(name: str, pattern: str, trigger: str, keep: int = 0) -> Rule:
-    # ASCII semantics: `\s`, `\b` and case folding are ASCII-only, so a trigger over UTF-8
-    # JSON can cover every rule match (Python's Unicode folding maps e.g. the Kelvin sign
-    # to `k`, which no byte-level engine mirrors). Secrets and their key names are ASCII.
-    return Rule(name, re.compile(pattern, re.ASCII), keep, trigger)
-
-
-# A whitespace character of a rule as serialized JSON: itself, an escape (`\t`, `\u000b`),
-# or anything outside printable ASCII (a superset, so a trigger never misses).
-_SPACE = r"(?:[^\x21-\x7e]|\\[ntrf]|\\u00[0-9a-f]{2})"
-# Separator of an assignment inside serialized JSON: quotes may be escaped, whitespace too.
-_JSON_SEP = rf"(?:\\?[\"']|{_SPACE})*[:=]"
-
-RULES: tuple[Rule, ...] = (
-    _rule(
-        "pem_private_key",
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-        r"private key-----",
-    ),
-    _rule(
-        "authorization_header",
-        rf"(?i)((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-        rf"(?:(?:bearer|basic|token|digest|negotiate|sso-key)\s+)?+){_NOT_MARKER}[^\s\"',;]+",
-        r"authorization",
-        keep=1,
-    ),
-    _rule(
-        "bearer_token",
-        rf"(?i)(\bbearer\s+){_NOT_MARKER}[A-Za-z0-9\-._~+/]+=*",
-        rf"bearer{_SPACE}",
-        keep=1,
-    ),
-    _rule(
-        "url_password",
-        rf"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@\"']*:){_NOT_MARKER}[^\s/@\"']+(?=@)",
-        r"://[^\s/@\"]*:[^\s/@\"]*@",
-        keep=1,
-    ),
-    _rule(
-        "aws_access_key_id",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
-        r"(?:akia|asia|abia|acca|agpa|aida|aroa|aipa|anpa|anva|apka)[a-z0-9]{16}",
-    ),
-    _rule(
-        "github_token",
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
-        r"gh[pousr]_|github_pat_",
-    ),
-    _rule(
-        "gitlab_token",
-        r"\bgl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-[A-Za-z0-9_\-]{20,}",
-        r"gl(?:pat|ptt|dt|rt|soat|cbt|ft|imt)-",
-    ),
-    _rule(
-        "slack_token",
-        r"\b(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,})",
-        r"xox[abposre]-|xapp-",
-    ),
-    _rule(
-        "slack_webhook",
-        r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
-        r"hooks\.slack\.com",
-    ),
-    _rule("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}", r"[sr]k_(?:live|test)_"),
-    _rule("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}", r"sk-ant-"),
-    _rule("openai_key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}", r"sk-"),
-    _rule("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}", r"hf_"),
-    _rule("npm_token", r"\bnpm_[A-Za-z0-9]{36,}", r"npm_"),
-    _rule("pypi_token", r"\bpypi-AgE[A-Za-z0-9_\-]{50,}", r"pypi-age"),
-    _rule("gcp_api_key", r"\bAIza[0-9A-Za-z_\-]{35}", r"aiza"),
-    _rule("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", r"eyj"),
-    _rule(
-        "azure_sas_signature",
-        rf"(?i)([?&;]sig=){_NOT_MARKER}[A-Za-z0-9%+/=\-_]{{16,}}",
-        r"sig=",
-        keep=1,
-    ),
-    _rule(
-        "flag_secret",
-        rf"(?i)(--?[A-Za-z0-9_\-]*{_SECRET_NAME}(?:\s+|=)){_NOT_MARKER}(?!-)[^\s\"']+",
-        rf"--?[a-z0-9_\-]*{_SECRET_NAME}(?:{_SPACE}|=)",
-        keep=1,
-    ),
-    _rule(
-        "assignment",
-        rf"(?i)({_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?){_NOT_MARKER}"
-        r"[^\s\"',;&}{\]\[)(<>]+",
-        rf"{_SECRET_NAME}{_JSON_SEP}",
-        keep=1,
-    ),
-)
-
-_ASSIGNED_VALUE_MIN = 8
-_VALUE_TRIGGERS = "|".join(f"(?:{r.trigger})" for r in RULES)
-# A dict key is serialized as `"name":`; this finds secret-named keys in the serialized event.
-_KEY_TRIGGER = '(?:{})\\\\?"\\s*:'.format("|".join(re.escape(k) for k in _SECRET_KEY_SUFFIXES))
+def _key_trigger() -> str:
+    """Serialized dict keys the key rules may hit: `"…name":` (a superset)."""
+    names = "|".join(k for kind in KINDS for k in kind.keys)
+    return f'(?:{names})\\\\?"\\s*:'
 
 
 def _re2_options() -> Any:
@@ -218,74 +217,50 @@ def _compile_re2(pattern: str) -> Any:
     return re2.compile(pattern.encode(), options=_re2_options())
 
 
-@cache
-def screen(engine: str = "auto") -> Screen:
-    """The prefilter over serialized events: may a rule match anywhere in these bytes?
-
-    Every rule match contains text its trigger matches, in the JSON form of the string,
-    so a miss proves the event holds no secret (Python's `re` is 100x slower for this
-    alternation). Imported lazily: the hook path redacts without it.
-    """
-    triggers = [r.trigger for r in RULES] + [_KEY_TRIGGER]
-    return build_screen(_compile_re2, triggers, engine)
-
-
-@cache
-def _blob_triggers() -> Callable[[bytes], tuple[bool, bool]]:
-    """One pass over a serialized event: may it hold secret values, secret-named keys?
-
-    A clean event costs one prefilter scan; only a hit asks RE2 which kind it was.
-    """
-    either = screen()
-    values = _value_search()
-    keys = _compile_re2(_KEY_TRIGGER)
-
-    def scan(data: bytes) -> tuple[bool, bool]:
-        if not either.hit(data):
-            return False, False
-        return values(data, 0) >= 0, keys.search(data) is not None
-
-    return scan
-
-
-@cache
-def _value_search() -> Callable[[bytes, int], int]:
-    """Offset of the first value-trigger match at or after `pos`, or -1."""
-    pattern = _compile_re2(_VALUE_TRIGGERS)
-
-    def search(data: bytes, pos: int = 0) -> int:
-        match = pattern.search(data, pos)
-        return -1 if match is None else int(match.start())
-
-    return search
-
-
-@cache
-def _rule_set() -> Callable[[bytes], tuple[Rule, ...]]:
-    """An RE2 set of the rules' triggers: which rules can match a given string, in order."""
+def _compile_re2_set(patterns: Sequence[str]) -> Any:
+    """A case-insensitive RE2 set: `Match(data)` lists the indexes of matching patterns."""
     import re2
 
-    rule_set = re2.Set.SearchSet(_re2_options())
-    for rule in RULES:
-        rule_set.Add(rule.trigger.encode())
-    rule_set.Compile()
+    patterns_set = re2.Set.SearchSet(_re2_options())
+    for pattern in patterns:
+        patterns_set.Add(pattern.encode())
+    patterns_set.Compile()
+    return patterns_set
 
-    def rules_for(data: bytes) -> tuple[Rule, ...]:
-        return tuple(RULES[i] for i in sorted(rule_set.Match(data) or ()))
 
-    return rules_for
+_KEYS = len(KINDS)  # the index of the dict-key trigger in the screen
+
+
+@cache
+def screen(engine: str = "auto") -> Screen:
+    """The prefilter over serialized events: which kinds' triggers match in these bytes?
+
+    Every rule match contains text its kind's trigger matches, in the JSON form of the
+    string too, so a miss proves the event holds no secret of that kind (Python's `re`
+    is 100x slower for this alternation). Imported lazily: the hook path redacts without.
+    """
+    from beacon.pipeline.prefilter import build_screen
+
+    triggers = [kind.trigger for kind in KINDS] + [_key_trigger()]
+    return build_screen(_compile_re2, _compile_re2_set, triggers, engine)
+
+
+def _blob_kinds(serialized: bytes) -> tuple[tuple[int, ...], bool]:
+    """The kinds whose trigger a serialized event holds, and whether a secret-named key."""
+    found = screen().which(serialized)
+    return tuple(sorted(i for i in found if i < _KEYS)), _KEYS in found
 
 
 def may_hold_secret(serialized: bytes) -> bool:
     """Whether a serialized event may hold a secret: false only when no rule can match."""
-    values, keys = _blob_triggers()(serialized)
-    return values or keys
+    return screen().hit(serialized)
 
 
 class Redactor:
     """Redacts strings and whole events; counts what it replaced.
 
     `extra_patterns` are user regexes redacted whole; `allowlist` values are never redacted.
+    `prefilter=False` is the stdlib variant (the hook path): no RE2, Hyperscan or orjson.
     """
 
     def __init__(
@@ -295,28 +270,30 @@ class Redactor:
         *,
         prefilter: bool = True,
     ) -> None:
-        extra = tuple(re.compile(p) for p in extra_patterns)
-        self._rules = RULES + tuple(Rule(f"custom_{i}", p, 0, "") for i, p in enumerate(extra))
+        self._extra = tuple(
+            Rule(f"custom_{i}", re.compile(p)) for i, p in enumerate(extra_patterns)
+        )
         self._allow = frozenset(allowlist)
-        self._use_prefilter = prefilter and not extra
+        self._use_prefilter = prefilter and not self._extra
         if self._use_prefilter:
             import orjson
 
             self._dumps: Callable[[Any], bytes] = orjson.dumps
             screen()
-            _blob_triggers()
-            _value_search()
-            _rule_set()
 
     def redact_text(self, text: str) -> tuple[str, int]:
         """`text` with every secret replaced by the marker, and how many were replaced."""
-        return self._apply(text, self._rules)
+        return self._apply(text, kinds_in(text))
 
-    def _apply(self, text: str, rules: Iterable[Rule]) -> tuple[str, int]:
+    def _apply(self, text: str, kinds: Iterable[int]) -> tuple[str, int]:
         count = 0
         assigned: list[str] = []
-        for rule in rules:
-            text, n = rule.pattern.subn(self._replacer(rule, assigned), text)
+        for index in kinds:
+            for rule in rules_of(index):
+                text, n = self._sub(rule, text, assigned)
+                count += n
+        for rule in self._extra:
+            text, n = self._sub(rule, text, assigned)
             count += n
         for value in assigned:
             if value in text:
@@ -324,17 +301,38 @@ class Redactor:
                 text = text.replace(value, MARKER)
         return text, count
 
-    def _replacer(self, rule: Rule, assigned: list[str]) -> Callable[[re.Match[str]], str]:
-        def replace(match: re.Match[str]) -> str:
-            kept = "".join(match.group(i) or "" for i in range(1, rule.keep + 1))
-            secret = match.group(0)[len(kept) :]
-            if secret in self._allow:
-                return match.group(0)
-            if rule.keep and len(secret) >= _ASSIGNED_VALUE_MIN:
-                assigned.append(secret)
-            return kept + MARKER
+    def _sub(self, rule: Rule, text: str, assigned: list[str]) -> tuple[str, int]:
+        """Replace the secret groups of every match; context values go to `assigned`."""
+        allow = self._allow
+        replaced = 0
 
-        return replace
+        def replace(match: re.Match[str]) -> str:
+            nonlocal replaced
+            whole = match.group(0)
+            if not rule.starts_token(match.string, match.start()):
+                return whole
+            if not rule.groups:
+                if whole in allow:
+                    return whole
+                replaced += 1
+                return MARKER
+            source, begin, end = match.string, match.start(), match.end()
+            spans = sorted(s for s in map(match.span, rule.groups) if s[0] >= 0)
+            out: list[str] = []
+            last = begin
+            for start, stop in spans:
+                secret = source[start:stop]
+                if secret in allow:
+                    continue
+                out += (source[last:start], MARKER)
+                last = stop
+                replaced += 1
+                if stop - start >= _ASSIGNED_VALUE_MIN and (start, stop) != (begin, end):
+                    assigned.append(secret)
+            out.append(source[last:end])
+            return "".join(out)
+
+        return rule.pattern.sub(replace, text), replaced
 
     def screen(self, blobs: list[bytes]) -> list[bool]:
         """For serialized events: True where one may hold a secret and must be walked."""
@@ -348,26 +346,24 @@ class Redactor:
         `serialized` is the event's JSON when the caller already has it.
         """
         if not self._use_prefilter:
-            return self._walk(event, values=True, keys=True)
+            return self._walk(event, None, keys=True)
         blob = self._dumps(event) if serialized is None else serialized
-        values, keys = _blob_triggers()(blob)
-        if not (values or keys):
+        kinds, keys = _blob_kinds(blob)
+        if not (kinds or keys):
             return 0
-        return self._walk(event, values=values, keys=keys)
+        return self._walk(event, kinds, keys=keys)
 
-    def _walk(self, root: Any, *, values: bool, keys: bool) -> int:
-        """Redact strings under `root` in place; `values`/`keys` say which checks can hit."""
+    def _walk(self, root: Any, kinds: tuple[int, ...] | None, *, keys: bool) -> int:
+        """Redact strings under `root` in place: `kinds` may match (None: any), `keys`: a
+        secret-named dict key may be present."""
         slots: list[tuple[Any, Any, str]] = []
         count = self._collect(root, slots, keys)
-        if not slots or not values:
+        if not slots or not (kinds is None or kinds or self._extra):
             return count
-        if not self._use_prefilter:
-            suspects = [(i, self._rules) for i in range(len(slots))]
-        else:
-            suspects = self._suspects([value for _, _, value in slots])
-        for i, rules in suspects:
+        texts = [value for _, _, value in slots]
+        for i, found in self._anchored(texts, kinds, every=bool(self._extra)):
             container, key, value = slots[i]
-            new, n = self._apply(value, rules)
+            new, n = self._apply(value, found)
             if n:
                 container[key] = new
                 count += n
@@ -381,13 +377,19 @@ class Redactor:
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, str):
-                    if keys and value and self._secret_by_key(key, value):
-                        node[key] = MARKER
+                    replacement = self._by_key(key, value) if keys and value else None
+                    if replacement is not None:
+                        node[key] = replacement
                         count += 1
                     elif value:
                         slots.append((node, key, value))
                 elif isinstance(value, dict | list):
                     count += self._collect(value, slots, keys)
+                elif keys and isinstance(value, int | float) and not isinstance(value, bool):
+                    kind = _key_kind(key)
+                    if kind is not None and kind.key_value is None:
+                        node[key] = MARKER  # a numeric password or PIN
+                        count += 1
         else:
             for index, value in enumerate(node):
                 if isinstance(value, str):
@@ -397,37 +399,70 @@ class Redactor:
                     count += self._collect(value, slots, keys)
         return count
 
-    def _secret_by_key(self, key: str, value: str) -> bool:
-        return value != MARKER and value not in self._allow and is_secret_key(key)
+    def _by_key(self, key: str, value: str) -> str | None:
+        """What replaces `value` under a secret-named `key`, or None to keep scanning it."""
+        if value == MARKER or value in self._allow:
+            return None
+        kind = _key_kind(key)
+        if kind is None:
+            return None
+        if kind.key_value is not None and re.fullmatch(kind.key_value, value, re.ASCII) is None:
+            return None
+        if kind.keep_scheme:
+            scheme, space, credential = value.partition(" ")
+            if space and credential.strip() and _is_scheme(scheme):
+                return None if credential.strip() == MARKER else f"{scheme} {MARKER}"
+        return MARKER
 
-    @staticmethod
-    def _suspects(values: list[str]) -> list[tuple[int, tuple[Rule, ...]]]:
-        """Strings the prefilter flags, each with the rules whose trigger it matches.
+    def _anchored(
+        self, values: list[str], kinds: tuple[int, ...] | None, *, every: bool
+    ) -> list[tuple[int, tuple[int, ...]]]:
+        """Strings holding an anchor of `kinds` (None: any kind), each with the kinds whose
+        anchors it holds (`every`: all strings, for the user's patterns).
 
-        One RE2 pass over all strings finds the suspects; an RE2 set match on each suspect
-        picks its rules, so a string with one assignment runs one regex, not twenty.
+        The strings are searched joined, once per anchor; each occurrence names its string.
         """
-        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
-        starts: list[int] = []
-        offset = 0
-        for data in encoded:
-            starts.append(offset)
-            offset += len(data) + 1
-        blob = b"\x00".join(encoded)
-        search = _value_search()
-        rules_of = _rule_set()
-        found: list[tuple[int, tuple[Rule, ...]]] = []
-        pos = 0
-        while pos < len(blob):
-            match = search(blob, pos)
-            if match < 0:
-                break
-            i = bisect_right(starts, match) - 1
-            rules = rules_of(encoded[i])
-            if rules:
-                found.append((i, rules))
-            pos = starts[i + 1] if i + 1 < len(starts) else len(blob)
-        return found
+        table = _anchors() if kinds is None else [e for k in kinds for e in _kind_anchors()[k]]
+        joined = "\x00".join(values)
+        lowered = joined.lower()
+        found: dict[int, set[int]] = {i: set() for i in range(len(values))} if every else {}
+        if len(lowered) != len(joined):  # a character lowered to two: no common offsets
+            for i, value in enumerate(values):
+                lowered_value = value.lower()
+                here = _present(value, lowered_value, table)
+                kinds_here = _required((k for *_, ks in here for k in ks), lowered_value)
+                if kinds_here or every:
+                    found[i] = set(kinds_here)
+            return sorted((i, tuple(sorted(kinds))) for i, kinds in found.items())
+        starts = [0]
+        for value in values:
+            starts.append(starts[-1] + len(value) + 1)
+        for anchor, case_sensitive, follows, anchor_kinds in table:
+            text = joined if case_sensitive else lowered
+            at = text.find(anchor)
+            while at >= 0:
+                if follows and not text.startswith(follows, at + len(anchor)):
+                    at = text.find(anchor, at + 1)
+                    continue
+                i = bisect_right(starts, at) - 1
+                found.setdefault(i, set()).update(anchor_kinds)
+                at = text.find(anchor, starts[i + 1])  # the next string
+        out = []
+        for i, candidates in sorted(found.items()):
+            kept = _required(candidates, lowered[starts[i] : starts[i + 1] - 1])
+            if kept or every:
+                out.append((i, kept))
+        return out
+
+
+def _is_scheme(word: str) -> bool:
+    """An auth scheme word (`Bearer`, `Basic`, `AWS4-HMAC-SHA256`, custom words)."""
+    return (
+        0 < len(word) <= 41
+        and word.isascii()
+        and word[0].isalpha()
+        and all(c.isalnum() or c in "._-" for c in word)
+    )
 
 
 class Redact:
