@@ -29,7 +29,10 @@ HOOKS = PYTHON.parent / "beacon-hooks"
 
 def _wall(cmd: list[str], stdin: bytes, env: dict[str, str]) -> float:
     began = time.perf_counter()
-    done = subprocess.run(cmd, input=stdin, capture_output=True, env=env, check=False)
+    # Not in the checkout: `python -m` would import its `beacon` before $PYTHONPATH's.
+    done = subprocess.run(
+        cmd, input=stdin, capture_output=True, env=env, check=False, cwd=env["HOME"]
+    )
     elapsed = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"{cmd[0]} exited {done.returncode}: {done.stderr!r}")

@@ -15,19 +15,23 @@ if TYPE_CHECKING:
     from beacon.ingest import Ingest
 
 
-HOOK_ENV = frozenset({"BEACON_LOG_DIR", "BEACON_COLLECTOR_URL", "BEACON_SPOOL_DIR"})
-"""Variables `beacon-hooks` reads itself; any other `BEACON_*` may be a config override."""
+CONFIG_ENV = frozenset(
+    {"BEACON_CONFIG", "BEACON_FSYNC", "BEACON_REDACT", "BEACON_ORIGIN", "BEACON_AUDIT_KEY_FILE"}
+)
+"""What makes a hook load `beacon.config`: the config file, and the overrides of the
+tables the local ingest uses (writer, redaction, limits, endpoint, audit) other than
+`$BEACON_LOG_DIR`, which the hook reads itself. A test keeps this in step with the config."""
 
 
 def _ingest(log_dir: str | None) -> Ingest:
     """The local ingest: defaults unless a config file or a config override is set.
 
     Loading `beacon.config` (dataclasses, TOML) costs a hook more than everything else it
-    does, so it happens only when `$BEACON_CONFIG` or a `BEACON_*` override asks for it.
+    does, so it happens only when `$BEACON_CONFIG` or an override it would apply is set.
     """
     from beacon.ingest import configured_ingest, local_ingest
 
-    if not any(key.startswith("BEACON_") and key not in HOOK_ENV for key in os.environ):
+    if CONFIG_ENV.isdisjoint(os.environ):
         from beacon.logfiles.chain import resolve_key
         from beacon.logfiles.names import DEFAULT_LOG_DIR, DEFAULT_STATE_DIR, LOG_DIR_ENV
 
