@@ -88,7 +88,7 @@ def test_hook_path_imports_no_heavy_module(tmp_path: Path) -> None:
         "os.environ['BEACON_COLLECTOR_URL'] = 'http://127.0.0.1:9'\n"
         "sys.argv = ['beacon-hooks', '--platform', 'claude', '--log-dir', sys.argv[1]]\n"
         "from beacon.hooks import cli\n"
-        'cli.run(cli.parse_args(sys.argv[1:]), b\'{"hook_event_name": "SessionStart"}\')\n'
+        'cli.run(cli.parse_args(sys.argv[1:]), b\'{"hook_event_name": "UserPromptSubmit"}\')\n'
         "heavy = ('beacon.config', 'dataclasses', 'typing', 'pathlib', 'asyncio', 'orjson',\n"
         "         'aiohttp', 'grpc', 'google.protobuf', 'socket', 'hashlib')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
