@@ -59,6 +59,7 @@ class FileEntry:
     compressed: bool
     size: int  # bytes indexed: plain files up to the last complete line; gzip: the file's size
     path: str = ""
+    mtime_ns: int = 0  # when the file was last changed, as of the last read
     lines: int = 0
     events: int = 0
     unreadable: int = 0
@@ -109,6 +110,7 @@ class FileEntry:
             "compressed": self.compressed,
             "size": self.size,
             "path": self.path,
+            "mtime_ns": self.mtime_ns,
             "lines": self.lines,
             "events": self.events,
             "unreadable": self.unreadable,
@@ -148,6 +150,7 @@ class FileEntry:
             bool(doc["compressed"]),
             int(doc["size"]),
             str(doc["path"]),
+            int(doc["mtime_ns"]),
             int(doc["lines"]),
             int(doc["events"]),
             int(doc["unreadable"]),
@@ -372,13 +375,15 @@ class LogIndex:
 
     @staticmethod
     def _resume(entry: FileEntry | None, log_file: LogFile) -> FileEntry:
-        """The entry to continue from, or a new one when the file is new or was rewritten."""
+        """The entry to continue from, or a new one when the file is new or was rewritten:
+        another first bytes, shorter than indexed, or changed at the same size."""
         if entry is not None and entry.compressed == log_file.compressed:
-            stored = os.stat(log_file.path).st_size if log_file.compressed else log_file.size
+            info = _stat(log_file)
+            stored = info.st_size if log_file.compressed else log_file.size
             same_head = _head(log_file.path, entry.head_bytes) == entry.head
-            if same_head and (
-                entry.size == stored or (not entry.compressed and entry.size < stored)
-            ):
+            touched = info.st_mtime_ns != entry.mtime_ns and entry.size == stored
+            grown = not entry.compressed and entry.size < stored
+            if same_head and not touched and (entry.size == stored or grown):
                 return entry
         return FileEntry(log_file.ident, "", 0, log_file.compressed, 0, str(log_file.path))
 
@@ -407,13 +412,22 @@ class LogIndex:
                 else:
                     entry.unreadable += 1
             entry.add_events(parsed)
-        entry.size = os.stat(log_file.path).st_size if log_file.compressed else end
+        info = _stat(log_file)
+        entry.size = info.st_size if log_file.compressed else end
+        entry.mtime_ns = info.st_mtime_ns
         entry.head_bytes = min(HEAD_BYTES, entry.size)
         entry.head = _head(log_file.path, entry.head_bytes)
+
+
+def _stat(log_file: LogFile) -> os.stat_result:
+    """The open file's status (by its handle: the path may be renamed meanwhile)."""
+    handle: Any = log_file.handle
+    fileno = getattr(handle, "fileno", None)
+    return os.fstat(fileno()) if fileno is not None else os.stat(log_file.path)
 
 
 def _to_read(entry: FileEntry, log_file: LogFile) -> int:
     """Bytes an update reads for this file (gzip: its compressed size, a rough measure)."""
     if log_file.compressed:
-        return 0 if entry.size else os.stat(log_file.path).st_size * 8
+        return 0 if entry.size else _stat(log_file).st_size * 8
     return max(0, log_file.size - entry.size)

@@ -278,9 +278,14 @@ def handle_status(args: argparse.Namespace) -> int:
 def handle_dashboard(args: argparse.Namespace) -> int:
     """`beacon endpoint dashboard`: the dashboard over the installed (or the mode's) log."""
     from beacon.dashboard import cli as dashboard_cli
+    from beacon.errors import BeaconError
 
     layout = _layout(args)
-    return dashboard_cli.run(args, log_dir=_log_dir(args, layout), system=layout.system)
+    try:
+        log_dir = _log_dir(args, layout)
+    except (BeaconError, OSError):  # a manifest this user may not read: the mode's default
+        log_dir = Path(layout.default_log_dir)
+    return dashboard_cli.run(args, log_dir=log_dir, system=layout.system)
 
 
 def handle_discover(args: argparse.Namespace) -> int:

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the harness beside us
 
-from dashboard_harness import RunningDashboard, build_site, clean_env, start_dashboard
-
-
-@dataclass
-class Site:
-    """A log directory, the env the dashboard runs with, and the running dashboard."""
-
-    base: Path
-    log_dir: Path
-    env: dict[str, str]
-    dashboard: RunningDashboard
-
-    @property
-    def url(self) -> str:
-        return self.dashboard.url
+from dashboard_harness import Site, build_site, clean_env, start_dashboard
 
 
 @pytest.fixture(scope="module")

@@ -98,6 +98,20 @@ def start_dashboard(log_dir: Path, env: dict[str, str], *extra: str) -> RunningD
     return RunningDashboard(process, url, host, int(port))
 
 
+@dataclass
+class Site:
+    """A log directory, the env the dashboard runs with, and the running dashboard."""
+
+    base: Path
+    log_dir: Path
+    env: dict[str, str]
+    dashboard: RunningDashboard
+
+    @property
+    def url(self) -> str:
+        return self.dashboard.url
+
+
 def replay_claude_run(log_dir: Path) -> None:
     """Send the recorded Claude Code run (OTLP, then its HTTP hooks) to a real collector
     writing into `log_dir`, and wait until its events are written."""

@@ -9,14 +9,12 @@ draw something. Each page is photographed into a temporary directory (and into
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Site
-from dashboard_harness import CLAUDE_ANSWER, CLAUDE_PROMPT, CLAUDE_SESSION
+from dashboard_harness import CLAUDE_ANSWER, CLAUDE_PROMPT, CLAUDE_SESSION, Site
 from demo_log import PLANTED
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -95,13 +93,15 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def photograph(tab: Any, shots: Path, name: str) -> Path:
+    """The whole page into `shots`; for the docs, the first screenful (a timeline whole)."""
     path = shots / f"{name}.png"
     tab.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000  # a rendered page, not a blank one
-    extra = os.environ.get("BEACON_DASHBOARD_SCREENSHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(extra) / path.name)
+    docs = os.environ.get("BEACON_DASHBOARD_SCREENSHOTS")
+    if docs:
+        Path(docs).mkdir(parents=True, exist_ok=True)
+        target = Path(docs) / f"dashboard-{name}.png"
+        tab.screenshot(path=str(target), full_page=name in ("session", "demo-session"))
     return path
 
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Site
-from dashboard_harness import CLAUDE_SESSION, REPO, listing
+from dashboard_harness import CLAUDE_SESSION, REPO, Site, listing
 from demo_log import PLANTED
 
 PAGES = ("/", "/sessions", "/tokens", "/inventory", "/findings", "/health")

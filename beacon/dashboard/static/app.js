@@ -82,10 +82,10 @@
       var options = baseOptions(money);
       options.plugins.legend = { display: false };
       return {
-        type: "line",
+        type: "bar",
         data: {
           labels: data.by_day.map(function (d) { return d.day; }),
-          datasets: [{ label: "cost", data: data.by_day.map(function (d) { return d.cost_usd; }), borderColor: palette()[2], backgroundColor: palette()[2], tension: 0.25, pointRadius: 3, fill: false }]
+          datasets: [{ label: "cost", data: data.by_day.map(function (d) { return d.cost_usd; }), backgroundColor: palette()[2], borderRadius: 3 }]
         },
         options: options
       };
