@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from dashboard_harness import CLAUDE_SESSION, REPO, Site, listing
+from dashboard_harness import CLAUDE_SESSION, REPO, Site, listing, start_dashboard
 from demo_log import PLANTED
 
 PAGES = ("/", "/sessions", "/tokens", "/inventory", "/findings", "/health")
@@ -134,6 +136,41 @@ def test_non_loopback_addresses_are_refused(site: Site) -> None:
         assert "listening" not in done.stdout
     done = beacon(site, "dashboard", "--addr", "nonsense")
     assert done.returncode == 2 and "HOST:PORT" in done.stderr
+
+
+def test_open_hands_the_url_to_the_browser_and_ipv6_loopback_works(site: Site) -> None:
+    """`--open` calls the user's browser ($BROWSER here: a script noting its argument) with
+    the URL it printed; `[::1]` is loopback too, and its Host header is accepted."""
+    opened = site.base / "opened.txt"
+    script = site.base / "browser.sh"
+    script.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    script.chmod(0o755)
+    env = dict(site.env, BROWSER=f"{script} %s")
+    running = start_dashboard(site.log_dir, env, "--open")
+    try:
+        for _ in range(200):
+            if opened.exists() and opened.read_text().strip():
+                break
+            time.sleep(0.05)
+        assert opened.read_text().strip() == running.url
+    finally:
+        assert running.stop() == 0
+    if not socket.has_ipv6:
+        pytest.skip("this machine has no IPv6 loopback")
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    running = start_dashboard(site.log_dir, site.env, "--addr", "[::1]:0")  # the last wins
+    try:
+        assert running.url.startswith("http://[::1]:")
+        with httpx.Client(base_url=running.url, timeout=30, trust_env=False) as http:
+            assert http.get("/api/status").status_code == 200
+            local = {"Host": f"localhost:{running.port}"}
+            assert http.get("/api/status", headers=local).status_code == 200
+            assert http.get("/api/status", headers={"Host": "evil.example"}).status_code == 421
+    finally:
+        assert running.stop() == 0
 
 
 def test_endpoint_dashboard_is_the_same_command(site: Site) -> None:
