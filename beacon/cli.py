@@ -18,6 +18,7 @@ from beacon.errors import BeaconError
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand registered."""
     from beacon.audit import cli as audit_cli
+    from beacon.ci import cli as ci_cli
     from beacon.collector import cli as collector_cli
     from beacon.dashboard import cli as dashboard_cli
     from beacon.endpoint import cli as endpoint_cli
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in (
         collector_cli.register,
+        ci_cli.register,
         forwarding_cli.register,
         shippers_cli.register,
         scan_cli.register,

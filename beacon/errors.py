@@ -56,3 +56,7 @@ class GaveUp(DeliveryError):
 class EndpointError(BeaconError):
     """Endpoint setup failed (a service would not start, a file could not be restored);
     the message says what was rolled back and what is left to do."""
+
+
+class CIError(BeaconError):
+    """CI mode could not do its part (collector start, state file, background process)."""

@@ -94,6 +94,10 @@ def produce(work: Path) -> list[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "XDG_"))}
     env["HOME"] = str(work / "home")
     env["BEACON_SPOOL_DIR"] = str(work / "spool")
+    # Inventory runs on their own schedule and hook trigger; a revision before inventory
+    # ignores these, so the comparison stays about the ingest paths.
+    env["BEACON_INVENTORY_INTERVAL"] = "0"
+    env["BEACON_INVENTORY_ON_HOOK"] = "0"
     collector_logs = work / "collector"
     work.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(

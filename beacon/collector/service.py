@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from beacon.collector.address import Address, is_loopback, parse_address
@@ -32,6 +33,13 @@ __all__ = ["Address", "Collector", "is_loopback", "parse_address"]
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 WRITER_CLOSE_SECONDS = 10.0
+SWITCH_INTERVAL_SECONDS = 0.0005
+"""How long the event loop's thread may keep the GIL while the writer waits for it.
+
+Requests are answered once the writer thread has written them, so every request waits for
+one GIL hand-over to that thread; at Python's default 5 ms the hand-over, not the work,
+bounds throughput (measured: 0.86 of the fire-and-forget writer at 5 ms, 0.92 at 0.5 ms).
+"""
 ALLOW_REMOTE = "pass --allow-remote (or set collector.allow_remote) to listen beyond this machine"
 
 
@@ -45,8 +53,10 @@ class Collector:
         pipeline: Pipeline | None = None,
         writer: EventWriter | None = None,
         out: TextIO | None = None,
+        spool_dirs: list[Path] | None = None,
     ) -> None:
         self.config = config
+        self.spool_dirs = spool_dirs  # None: the hooks' default spool directories
         options = MapOptions(
             include_codex_spans=config.collector.include_codex_spans,
             include_runtime_metrics=config.collector.include_runtime_metrics,
@@ -141,7 +151,7 @@ class Collector:
             metrics_text=self.metrics_text,
         )
         runner = web.AppRunner(
-            add_hook_intake(receiver.app(), self.ingest),
+            add_hook_intake(receiver.app(), self.ingest, self.spool_dirs),
             auto_decompress=False,
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
@@ -163,6 +173,8 @@ class Collector:
             "otlp-grpc": Address(grpc_addr.host, grpc_port),
             "otlp-http": Address(http_addr.host, sock.getsockname()[1]),
         }
+        previous_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous_interval, SWITCH_INTERVAL_SECONDS))
         self.ingest.accepting = True
         from beacon.inventory.schedule import run_schedule
 
@@ -181,3 +193,4 @@ class Collector:
             await asyncio.gather(grpc_server.stop(SHUTDOWN_GRACE_SECONDS), runner.cleanup())
             self.ingest.accepting = False
             await asyncio.to_thread(self.writer.close, WRITER_CLOSE_SECONDS)
+            sys.setswitchinterval(previous_interval)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
@@ -41,9 +42,9 @@ class HookSink(Protocol):
 class HookIntake:
     """Answers hook requests and replays the spool, both through the ingest path."""
 
-    def __init__(self, sink: HookSink) -> None:
+    def __init__(self, sink: HookSink, spool_dirs: list[Path] | None = None) -> None:
         self.sink = sink
-        self.spool = SpoolIngester(self.deliver_spooled)
+        self.spool = SpoolIngester(self.deliver_spooled, spool_dirs)
 
     async def handle(self, request: web.Request) -> web.Response:
         """One hook request: ingest, answer with the runtime's no-op reply."""
@@ -80,21 +81,30 @@ class HookIntake:
         return (await self.sink.hook(hook)).outcome is Outcome.OK
 
     async def spool_context(self, app: web.Application) -> AsyncIterator[None]:
-        """aiohttp cleanup context: replay the spool while the listener serves."""
+        """aiohttp cleanup context: replay the spool while the listener serves, and once more
+        on shutdown (the writer still accepts then), so a payload spooled just before the
+        stop is in the log, not left for the next start."""
         task = asyncio.create_task(run_periodically(self.spool, lambda: self.sink.accepting))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if self.sink.accepting:
+            with contextlib.suppress(Exception):  # a bad spool must not stop the shutdown
+                await self.spool.ingest_once()
 
 
 def _loads(data: bytes) -> Any:
     return orjson.loads(data)
 
 
-def add_hook_intake(app: web.Application, sink: HookSink) -> web.Application:
-    """Register the hook route and the spool replay on the collector's HTTP app; returns it."""
-    intake = HookIntake(sink)
+def add_hook_intake(
+    app: web.Application, sink: HookSink, spool_dirs: list[Path] | None = None
+) -> web.Application:
+    """Register the hook route and the spool replay on the collector's HTTP app; returns it.
+
+    `spool_dirs`: where to replay from (default: every directory hooks may spool to)."""
+    intake = HookIntake(sink, spool_dirs)
     app.router.add_post("/v1/hooks/{runtime}", intake.handle)
     app.cleanup_ctx.append(intake.spool_context)
     return app

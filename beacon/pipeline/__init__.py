@@ -9,7 +9,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this package
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
     from beacon.config import BeaconConfig
     from beacon.pipeline.base import DropEvent, Pipeline, PipelineStats, Processor, Serialized
@@ -59,8 +60,13 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(f"beacon.pipeline.{home}"), name)
 
 
-def build_pipeline(config: BeaconConfig) -> Pipeline:
-    """The collector's pipeline for `config`; its processors stay reachable for metrics."""
+def build_pipeline(
+    config: BeaconConfig, *, context: Mapping[str, dict[str, Any]] | None = None
+) -> Pipeline:
+    """The collector's pipeline for `config`; its processors stay reachable for metrics.
+
+    `context`: top-level objects stamped on every event that lacks them (CI run metadata).
+    """
     from beacon.pipeline.base import Pipeline, Serialized
     from beacon.pipeline.dedupe import Dedupe
     from beacon.pipeline.enrich import Enrich
@@ -69,7 +75,9 @@ def build_pipeline(config: BeaconConfig) -> Pipeline:
     from beacon.pipeline.truncate import Truncate
 
     serialized = Serialized()  # measured once per event, shared by the measuring processors
-    processors: list[Processor] = [Enrich(config.endpoint.hostname, config.endpoint.origin)]
+    processors: list[Processor] = [
+        Enrich(config.endpoint.hostname, config.endpoint.origin, context)
+    ]
     if config.redaction.enabled:
         redactor = Redactor(config.redaction.patterns, config.redaction.allowlist)
         processors.append(Redact(redactor, serialized))

@@ -1,7 +1,8 @@
 """Enrichment: fill what every event needs and no mapper should have to know.
 
 Adds `event.id` and `event.created`, the endpoint (hostname, OS, Beacon version), the
-local user and the origin, and infers `event.category`; values a mapper set are kept.
+local user, the origin and any context fields of the run (`run`, `ci` in CI mode), and
+infers `event.category`; values a mapper set are kept.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ import sys
 from beacon._version import __version__
 from beacon.schema.actions import category_of
 from beacon.schema.event import Event, new_event_id, new_event_ids, now_timestamp
+
+TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
 def _os_name() -> str:
@@ -51,9 +57,18 @@ def _host_name() -> str:
 
 
 class Enrich:
-    """Pipeline processor: stamp id, ingest time, endpoint, user and origin."""
+    """Pipeline processor: stamp id, ingest time, endpoint, user, origin and run context.
 
-    def __init__(self, hostname: str = "", origin: str = "local") -> None:
+    `context` holds top-level objects every event gets unless it has its own (e.g. the
+    `run` and `ci` metadata of a CI job); each event receives its own copy.
+    """
+
+    def __init__(
+        self,
+        hostname: str = "",
+        origin: str = "local",
+        context: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.endpoint = {
             "hostname": hostname or _host_name(),
             "os": _os_name(),
@@ -62,6 +77,7 @@ class Enrich:
         name = _user_name()
         self.user = {"name": name} if name else {}
         self.origin = origin
+        self.context = {key: dict(value) for key, value in (context or {}).items() if value}
 
     def __call__(self, event: Event) -> Event:
         self._fill(event, new_event_id(), now_timestamp())
@@ -97,5 +113,8 @@ class Enrich:
             event["user"] = self.user.copy()
         if "origin" not in event:
             event["origin"] = self.origin
+        for key, fields in self.context.items():
+            if key not in event:
+                event[key] = fields.copy()
         if "timestamp" not in event:
             event["timestamp"] = meta["created"]

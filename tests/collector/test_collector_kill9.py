@@ -92,6 +92,11 @@ def _written(log_dir: Path) -> set[str]:
 def test_no_acknowledged_record_is_lost_when_the_collector_is_killed(tmp_path: Path) -> None:
     """SIGKILL in a loop under three concurrent exporters: every acknowledged record is on disk."""
     log_dir = tmp_path / "logs"
+    config = tmp_path / "beacon.toml"
+    # Room for every line the run writes: records rotated out of the last archive are gone
+    # by design (bounded disk), which is not what this test is about.
+    config.write_text("[writer]\nrotate_bytes = 1073741824\n", encoding="utf-8")
+    env = {"HOME": str(tmp_path / "home"), "BEACON_CONFIG": str(config)}
     exporters = Exporters()
     for thread in exporters.threads:
         thread.start()
@@ -99,13 +104,13 @@ def test_no_acknowledged_record_is_lost_when_the_collector_is_killed(tmp_path: P
     running: RunningCollector | None = None
     try:
         for _ in range(CYCLES):
-            running = start_collector(log_dir, env={"HOME": str(tmp_path / "home")})
+            running = start_collector(log_dir, env=env)
             exporters.address = running.http
             time.sleep(rng.uniform(0.4, 0.9))
             running.process.send_signal(signal.SIGKILL)
             running.process.wait(10)
             exporters.address = None
-        running = start_collector(log_dir, env={"HOME": str(tmp_path / "home")})
+        running = start_collector(log_dir, env=env)
         exporters.address = running.http
         time.sleep(0.5)
     finally:

@@ -18,6 +18,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${BEACON_ATHENA_DATABASE}.beacon_runtime (
   `origin`            string,  -- Where the agent ran.
   `error`             struct<type:string,message:string>,  -- An error the source reported.
   `run`               struct<provider:string,run_id:string,run_attempt:string,workflow:string,job:string,event_name:string,`commit`:string,repository:string,branch:string,pr:string,pr_number:string,actor:string,ephemeral:boolean>,  -- CI or cloud run context.
+  `ci`                struct<session_id:string,url:string,job_id:string,ref:string,base_branch:string,workflow_ref:string,triggering_actor:string,repository_id:string,actor_id:string,runner_name:string,runner_os:string,runner_arch:string,runner_environment:string>,  -- CI job details beyond `run`: the Beacon CI session, links, refs and the runner.
   `session`           struct<id:string,working_directory:string>,  -- The agent session.
   `trace`             struct<id:string,span_id:string,parent_span_id:string>,  -- OTLP trace context.
   `jsonrpc`           struct<request_id:string,protocol_version:string>,  -- JSON-RPC details (MCP).
@@ -74,6 +75,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${BEACON_ATHENA_DATABASE}.beacon_inventory (
   `origin`            string,  -- Where the agent ran.
   `error`             struct<type:string,message:string>,  -- An error the source reported.
   `run`               struct<provider:string,run_id:string,run_attempt:string,workflow:string,job:string,event_name:string,`commit`:string,repository:string,branch:string,pr:string,pr_number:string,actor:string,ephemeral:boolean>,  -- CI or cloud run context.
+  `ci`                struct<session_id:string,url:string,job_id:string,ref:string,base_branch:string,workflow_ref:string,triggering_actor:string,repository_id:string,actor_id:string,runner_name:string,runner_os:string,runner_arch:string,runner_environment:string>,  -- CI job details beyond `run`: the Beacon CI session, links, refs and the runner.
   `session`           struct<id:string,working_directory:string>,  -- The agent session.
   `trace`             struct<id:string,span_id:string,parent_span_id:string>,  -- OTLP trace context.
   `jsonrpc`           struct<request_id:string,protocol_version:string>,  -- JSON-RPC details (MCP).

@@ -16,6 +16,7 @@ CREATE OR REPLACE EXTERNAL TABLE `${BEACON_BQ_PROJECT}.${BEACON_BQ_DATASET}.beac
   origin            STRING,  -- Where the agent ran.
   error             STRUCT<type STRING, message STRING>,  -- An error the source reported.
   run               STRUCT<provider STRING, run_id STRING, run_attempt STRING, workflow STRING, job STRING, event_name STRING, commit STRING, repository STRING, branch STRING, pr STRING, pr_number STRING, actor STRING, ephemeral BOOL>,  -- CI or cloud run context.
+  ci                STRUCT<session_id STRING, url STRING, job_id STRING, ref STRING, base_branch STRING, workflow_ref STRING, triggering_actor STRING, repository_id STRING, actor_id STRING, runner_name STRING, runner_os STRING, runner_arch STRING, runner_environment STRING>,  -- CI job details beyond `run`: the Beacon CI session, links, refs and the runner.
   session           STRUCT<id STRING, working_directory STRING>,  -- The agent session.
   trace             STRUCT<id STRING, span_id STRING, parent_span_id STRING>,  -- OTLP trace context.
   jsonrpc           JSON,  -- JSON-RPC details (MCP).
@@ -67,6 +68,7 @@ CREATE OR REPLACE EXTERNAL TABLE `${BEACON_BQ_PROJECT}.${BEACON_BQ_DATASET}.beac
   origin            STRING,  -- Where the agent ran.
   error             STRUCT<type STRING, message STRING>,  -- An error the source reported.
   run               STRUCT<provider STRING, run_id STRING, run_attempt STRING, workflow STRING, job STRING, event_name STRING, commit STRING, repository STRING, branch STRING, pr STRING, pr_number STRING, actor STRING, ephemeral BOOL>,  -- CI or cloud run context.
+  ci                STRUCT<session_id STRING, url STRING, job_id STRING, ref STRING, base_branch STRING, workflow_ref STRING, triggering_actor STRING, repository_id STRING, actor_id STRING, runner_name STRING, runner_os STRING, runner_arch STRING, runner_environment STRING>,  -- CI job details beyond `run`: the Beacon CI session, links, refs and the runner.
   session           STRUCT<id STRING, working_directory STRING>,  -- The agent session.
   trace             STRUCT<id STRING, span_id STRING, parent_span_id STRING>,  -- OTLP trace context.
   jsonrpc           JSON,  -- JSON-RPC details (MCP).

@@ -27,6 +27,7 @@ FROM read_json(
     'origin': 'VARCHAR',            -- Where the agent ran.
     'error': 'STRUCT("type" VARCHAR, "message" VARCHAR)', -- An error the source reported.
     'run': 'STRUCT("provider" VARCHAR, "run_id" VARCHAR, "run_attempt" VARCHAR, "workflow" VARCHAR, "job" VARCHAR, "event_name" VARCHAR, "commit" VARCHAR, "repository" VARCHAR, "branch" VARCHAR, "pr" VARCHAR, "pr_number" VARCHAR, "actor" VARCHAR, "ephemeral" BOOLEAN)', -- CI or cloud run context.
+    'ci': 'STRUCT("session_id" VARCHAR, "url" VARCHAR, "job_id" VARCHAR, "ref" VARCHAR, "base_branch" VARCHAR, "workflow_ref" VARCHAR, "triggering_actor" VARCHAR, "repository_id" VARCHAR, "actor_id" VARCHAR, "runner_name" VARCHAR, "runner_os" VARCHAR, "runner_arch" VARCHAR, "runner_environment" VARCHAR)', -- CI job details beyond `run`: the Beacon CI session, links, refs and the runner.
     'session': 'STRUCT("id" VARCHAR, "working_directory" VARCHAR)', -- The agent session.
     'trace': 'STRUCT("id" VARCHAR, "span_id" VARCHAR, "parent_span_id" VARCHAR)', -- OTLP trace context.
     'jsonrpc': 'STRUCT("request.id" VARCHAR, "protocol.version" VARCHAR)', -- JSON-RPC details (MCP).
@@ -78,6 +79,7 @@ FROM read_json(
     'origin': 'VARCHAR',            -- Where the agent ran.
     'error': 'STRUCT("type" VARCHAR, "message" VARCHAR)', -- An error the source reported.
     'run': 'STRUCT("provider" VARCHAR, "run_id" VARCHAR, "run_attempt" VARCHAR, "workflow" VARCHAR, "job" VARCHAR, "event_name" VARCHAR, "commit" VARCHAR, "repository" VARCHAR, "branch" VARCHAR, "pr" VARCHAR, "pr_number" VARCHAR, "actor" VARCHAR, "ephemeral" BOOLEAN)', -- CI or cloud run context.
+    'ci': 'STRUCT("session_id" VARCHAR, "url" VARCHAR, "job_id" VARCHAR, "ref" VARCHAR, "base_branch" VARCHAR, "workflow_ref" VARCHAR, "triggering_actor" VARCHAR, "repository_id" VARCHAR, "actor_id" VARCHAR, "runner_name" VARCHAR, "runner_os" VARCHAR, "runner_arch" VARCHAR, "runner_environment" VARCHAR)', -- CI job details beyond `run`: the Beacon CI session, links, refs and the runner.
     'session': 'STRUCT("id" VARCHAR, "working_directory" VARCHAR)', -- The agent session.
     'trace': 'STRUCT("id" VARCHAR, "span_id" VARCHAR, "parent_span_id" VARCHAR)', -- OTLP trace context.
     'jsonrpc': 'STRUCT("request.id" VARCHAR, "protocol.version" VARCHAR)', -- JSON-RPC details (MCP).
