@@ -292,7 +292,7 @@ class LogIndex:
         self.state_dir = state_dir
         self.root = state_dir / "dashboard" / "index" / key
         self._entries: dict[str, dict[tuple[int, int], FileEntry]] = {}
-        self._lock = threading.Lock()
+        self._locks = {stream: threading.Lock() for stream in ("runtime", "inventory")}
         self.progress: dict[str, Progress] = {}
         self.save_error: str | None = None
 
@@ -304,6 +304,10 @@ class LogIndex:
         entries: dict[tuple[int, int], FileEntry] = {}
         if not self.root.is_dir():
             return entries
+        for leftover in self.root.glob(".tmp-*"):  # a write cut short by an exit
+            with contextlib.suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > 60:  # not another one's, writing
+                    leftover.unlink()
         for path in self.root.glob(f"{stream}.*.json"):
             try:
                 entry = FileEntry.from_json(orjson.loads(path.read_bytes()))
@@ -345,7 +349,7 @@ class LogIndex:
     # -- updating ----------------------------------------------------------------------------
     def update(self, stream: str, *, save: bool = True) -> IndexView:
         """Bring the stream's index up to date with its files and return it (blocking)."""
-        with self._lock:
+        with self._locks.setdefault(stream, threading.Lock()):
             if stream not in self._entries:
                 self._entries[stream] = self._load(stream)
             known = self._entries[stream]

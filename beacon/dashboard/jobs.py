@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -19,6 +20,37 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def in_thread(compute: Callable[[], T]) -> asyncio.Future[T]:
+    """Run `compute` in a thread of its own and await it.
+
+    Not the loop's executor: a long read must never hold up the short ones requests run
+    there (a search must not wait behind a 1 GB index build); and a daemon thread, so
+    Ctrl-C does not wait for a scan to finish (jobs only read, and the index is written
+    temp-then-rename).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            value, error = compute(), None
+        except BaseException as exc:  # handed to the awaiting coroutine
+            value, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=run, name="beacon-dashboard-job", daemon=True).start()
+    return future
 
 
 @dataclass
@@ -73,7 +105,7 @@ class Job(Generic[T]):
 
     async def _run(self, signature: Hashable) -> None:
         try:
-            value = await asyncio.to_thread(self._compute)
+            value = await in_thread(self._compute)
         except Exception as exc:  # shown on the page; the next request tries again
             self._error = f"{type(exc).__name__}: {exc}"
             self._finished = self._finished or 0.0

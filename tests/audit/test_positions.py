@@ -6,9 +6,10 @@ import gzip
 import os
 import random
 import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from conftest import WriteLog
 
 from beacon.audit.query import (
     Filter,
@@ -22,6 +23,8 @@ from beacon.audit.reader import line_at, open_file, snapshot
 from beacon.audit.sessions import SessionTally, summaries_of, summarize, tally
 from beacon.audit.usage import add_usage, usage_totals
 from beacon.errors import UsageError
+
+WriteLog = Callable[..., Path]  # the `write_log` fixture of conftest.py
 
 
 def pages(log_dir: object, where: Filter, size: int, newest_first: bool) -> list[str]:
