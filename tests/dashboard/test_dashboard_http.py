@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_harness import CLAUDE_SESSION, REPO, Site, listing, start_dashboard
+from dashboard_harness import CLAUDE_SESSION, REPO, Site, clean_env, listing, start_dashboard
 from demo_log import PLANTED
 
 PAGES = ("/", "/sessions", "/tokens", "/inventory", "/findings", "/health")
@@ -226,6 +226,8 @@ def all_pages(site: Site, **params: str) -> list[dict[str, Any]]:
         ({"q": "KUBECTL"}, ("-q", "KUBECTL")),
         ({"severity": "medium"}, ("--severity", "medium")),
         ({"session": "d28424"}, ("--session", "d28424")),
+        ({"category": "file,mcp"}, ("--category", "file", "--category", "mcp")),
+        ({"stream": "inventory"}, ("--stream", "inventory")),
     ],
 )
 def test_events_api_pages_through_exactly_what_beacon_logs_returns(
@@ -369,3 +371,38 @@ def test_empty_log_directory_answers_with_empty_results(empty_site: Site) -> Non
     assert get(empty_site, "/api/sessions").json()["total"] == 0
     assert get(empty_site, "/api/findings").json()["findings"] == []
     assert not empty_site.log_dir.exists()
+
+
+def test_health_warns_when_the_collector_writes_elsewhere(site: Site) -> None:
+    """The endpoint says its collector is on a port where a real `beacon run` writes to
+    another directory: the health page says where events really go (as `beacon status`)."""
+    from collector_harness import start_collector
+
+    from beacon.endpoint.manifest import Manifest, save_manifest
+    from beacon.endpoint.settings import EndpointSettings
+
+    other = site.base / "other-logs"
+    collector = start_collector(other)
+    try:
+        env = clean_env(site.base / "warned")
+        settings = EndpointSettings(
+            log_dir=site.log_dir,
+            grpc_port=int(collector.grpc.rsplit(":", 1)[1]),
+            http_port=int(collector.http.rsplit(":", 1)[1]),
+        )
+        save_manifest(
+            Path(env["BEACON_STATE_DIR"]) / "install-manifest.json", Manifest("user", settings)
+        )
+        running = start_dashboard(site.log_dir, env)
+        try:
+            with httpx.Client(base_url=running.url, timeout=30, trust_env=False) as http:
+                status = http.get("/api/health").json()["status"]
+                page = http.get("/health").text
+        finally:
+            running.stop()
+    finally:
+        collector.stop()
+    warning = status["runtime_log"]["warning"]
+    assert warning and str(other / "runtime.jsonl") in warning
+    assert status["collector"]["healthy"] and status["collector"]["log_dir"] == str(other)
+    assert 'id="runtime-log-warning"' in page and str(other / "runtime.jsonl") in page
