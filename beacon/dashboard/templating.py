@@ -48,11 +48,10 @@ def environment() -> jinja2.Environment:
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    """An HTML page; `context` goes to the template with the request's path as `here`."""
+    """An HTML page; `context` goes to the template, with the request's path as `here`."""
     env = request.app[ENV_KEY]
     html = env.get_template(template).render(
         here=request.path,
-        query=request.query,
         log_dir=str(request.app[KEY].log_dir),
         **context,
     )
