@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from beacon.audit import cli as audit_cli
     from beacon.ci import cli as ci_cli
     from beacon.collector import cli as collector_cli
+    from beacon.dashboard import cli as dashboard_cli
     from beacon.endpoint import cli as endpoint_cli
     from beacon.forwarding import cli as forwarding_cli
     from beacon.inventory import cli as inventory_cli
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         inventory_cli.register,
         endpoint_cli.register,
         audit_cli.register,
+        dashboard_cli.register,
     ):
         register(subparsers)
     return parser

@@ -2,9 +2,10 @@
 
 One concept per module: `reader` (a stream's lines across the active file and its archives,
 either direction), `query` (`Filter` and `search`, shared by `beacon logs` and the
-dashboard), `sessions` (per-session summaries and timelines), `verify` (the hash chain),
-`export` (auditor exports), `tail` (`--follow`), `formats` (tables, CSV) and `cli`. Names
-load on first use (PEP 562), so `beacon --help` does not pay for them.
+dashboard), `sessions` (per-session summaries and timelines), `usage` (tokens and cost by
+day, model and harness), `verify` (the hash chain), `export` (auditor exports), `tail`
+(`--follow`), `formats` (tables, CSV) and `cli`. Names load on first use (PEP 562), so
+`beacon --help` does not pay for them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,30 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from beacon.audit.export import ExportResult, export
-    from beacon.audit.query import Filter, Match, ScanStats, parse_time, search, search_files
+    from beacon.audit.query import (
+        Filter,
+        Match,
+        Position,
+        PositionGone,
+        ScanStats,
+        event_at,
+        iter_search,
+        parse_time,
+        search,
+        search_files,
+    )
     from beacon.audit.reader import Line, iter_lines, snapshot, stream_files, stream_lines
-    from beacon.audit.sessions import SessionSummary, sessions, summarize, timeline
+    from beacon.audit.sessions import (
+        SessionSummary,
+        SessionTally,
+        sessions,
+        summaries_of,
+        summarize,
+        tally,
+        timeline,
+    )
     from beacon.audit.tail import follow
+    from beacon.audit.usage import Totals, UsageKey, UsageRow, add_usage, usage_of, usage_totals
     from beacon.audit.verify import (
         ChainReport,
         Damage,
@@ -36,11 +57,20 @@ __all__ = [
     "Keys",
     "Line",
     "Match",
+    "Position",
+    "PositionGone",
     "ScanStats",
     "SessionSummary",
+    "SessionTally",
+    "Totals",
+    "UsageKey",
+    "UsageRow",
+    "add_usage",
+    "event_at",
     "export",
     "follow",
     "iter_lines",
+    "iter_search",
     "parse_time",
     "search",
     "search_files",
@@ -48,8 +78,12 @@ __all__ = [
     "snapshot",
     "stream_files",
     "stream_lines",
+    "summaries_of",
     "summarize",
+    "tally",
     "timeline",
+    "usage_of",
+    "usage_totals",
     "verify_lines",
     "verify_paths",
     "verify_stream",
@@ -60,7 +94,11 @@ _HOMES = {
     "export": "export",
     "Filter": "query",
     "Match": "query",
+    "Position": "query",
+    "PositionGone": "query",
     "ScanStats": "query",
+    "event_at": "query",
+    "iter_search": "query",
     "parse_time": "query",
     "search": "query",
     "search_files": "query",
@@ -70,6 +108,15 @@ _HOMES = {
     "stream_files": "reader",
     "stream_lines": "reader",
     "SessionSummary": "sessions",
+    "SessionTally": "sessions",
+    "tally": "sessions",
+    "summaries_of": "sessions",
+    "Totals": "usage",
+    "UsageKey": "usage",
+    "add_usage": "usage",
+    "UsageRow": "usage",
+    "usage_of": "usage",
+    "usage_totals": "usage",
     "sessions": "sessions",
     "summarize": "sessions",
     "timeline": "sessions",

@@ -215,16 +215,15 @@ def _config(args: argparse.Namespace) -> BeaconConfig:
 
 
 def _filter(args: argparse.Namespace) -> Filter:
-    from beacon.audit.query import Filter, parse_time
+    from beacon.audit.query import Filter
 
-    since, until = getattr(args, "since", None), getattr(args, "until", None)
-    return Filter(
-        since=parse_time(since) if since else None,
-        until=parse_time(until) if until else None,
-        sessions=tuple(getattr(args, "session", []) or ()),
-        harnesses=tuple(getattr(args, "harness", []) or ()),
-        actions=tuple(getattr(args, "action", []) or ()),
-        categories=tuple(getattr(args, "category", []) or ()),
+    return Filter.parse(
+        since=getattr(args, "since", None),
+        until=getattr(args, "until", None),
+        sessions=getattr(args, "session", []) or (),
+        harnesses=getattr(args, "harness", []) or (),
+        actions=getattr(args, "action", []) or (),
+        categories=getattr(args, "category", []) or (),
         severity=getattr(args, "severity", None),
         text=getattr(args, "text", None) or None,
     )

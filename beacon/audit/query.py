@@ -5,13 +5,14 @@ minimum severity, free text). `search` walks the active file and every archive, 
 first by default, and yields `Match`es. It is fast because most lines are never parsed:
 each filter contributes byte strings any matching line must contain, which are looked up
 in whole chunks of the file first; only lines that contain them are parsed with orjson and
-checked exactly.
+checked exactly. Each match knows its `Position` (file identity and byte offset), so a
+reader can page on from it, or come back to it, across rotation renames.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from beacon.audit.reader import LogFile, chunks, chunks_reversed, snapshot
+from beacon.audit.reader import LogFile, chunks_at, chunks_reversed_at, snapshot
 from beacon.errors import UsageError
 from beacon.schema.actions import Severity
 
@@ -93,6 +94,42 @@ class Filter:
         if self.severity is not None and self.severity not in SEVERITY_RANK:
             known = ", ".join(SEVERITY_RANK)
             raise UsageError(f"unknown severity {self.severity!r} (known: {known})")
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        sessions: Iterable[str] = (),
+        harnesses: Iterable[str] = (),
+        actions: Iterable[str] = (),
+        categories: Iterable[str] = (),
+        severity: str | None = None,
+        text: str | None = None,
+        now: datetime | None = None,
+    ) -> Filter:
+        """A filter from user input (command-line flags, the dashboard's query string):
+        times through `parse_time`, empty values ignored."""
+
+        def listed(values: Iterable[str]) -> tuple[str, ...]:
+            return tuple(v.strip() for v in values if v and v.strip())
+
+        return cls(
+            since=parse_time(since, now) if since and since.strip() else None,
+            until=parse_time(until, now) if until and until.strip() else None,
+            sessions=listed(sessions),
+            harnesses=listed(harnesses),
+            actions=listed(actions),
+            categories=listed(categories),
+            severity=severity.strip().lower() if severity and severity.strip() else None,
+            text=text or None,
+        )
+
+    @property
+    def empty(self) -> bool:
+        """True when the filter keeps every event."""
+        return self == Filter()
 
     def matches(self, event: dict[str, Any], line: bytes | None = None) -> bool:
         """Whether a parsed event passes (`line`, its raw JSON, for the text criterion)."""
@@ -181,27 +218,31 @@ class _Plan:
                 else:
                     self.groups.append(group)
 
-    def candidates(self, chunk: bytes) -> list[bytes]:
-        """The lines of a chunk that may match, oldest first."""
+    def candidates(self, chunk: bytes) -> list[tuple[int, bytes]]:
+        """The lines of a chunk that may match, oldest first, with their offsets in it."""
         scan = self.scan
+        lines: list[tuple[int, bytes]] = []
         if scan is None:
-            lines = chunk.split(b"\n")
+            pos = 0
+            for line in chunk.split(b"\n"):
+                lines.append((pos, line))
+                pos += len(line) + 1
         else:
             hay = chunk.lower() if self.fold else chunk
-            lines = []
             pos = 0
             while (at := hay.find(scan, pos)) >= 0:
                 start = chunk.rfind(b"\n", 0, at) + 1
                 end = chunk.find(b"\n", at)
                 if end < 0:
                     end = len(chunk)
-                lines.append(chunk[start:end])
+                lines.append((start, chunk[start:end]))
                 pos = end + 1
         if self.groups:
-            lines = [line for line in lines if all(any(n in line for n in g) for g in self.groups)]
+            groups = self.groups
+            lines = [c for c in lines if all(any(n in c[1] for n in g) for g in groups)]
         where = self.where
         if where.since is not None or where.until is not None:
-            lines = [line for line in lines if self._in_window(line)]
+            lines = [c for c in lines if self._in_window(c[1])]
         return lines
 
     def _in_window(self, line: bytes) -> bool:
@@ -216,12 +257,26 @@ class _Plan:
 
 
 @dataclass(frozen=True, slots=True)
+class Position:
+    """Where a line starts: its file's identity (device, inode) and byte offset in it.
+
+    The identity survives rotation renames (`runtime.jsonl` → `.1`); for gzip archives the
+    offset counts decompressed bytes.
+    """
+
+    ident: tuple[int, int]
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
-    """One matching event: parsed, its line as stored, and the file it came from."""
+    """One matching event: parsed, its line as stored, the file it came from, and where in
+    that file its line starts."""
 
     event: dict[str, Any]
     line: bytes
     path: Path
+    position: Position | None = None
 
 
 @dataclass
@@ -236,30 +291,55 @@ class ScanStats:
     files: list[str] = field(default_factory=list)
 
 
+class PositionGone(UsageError):
+    """A position to continue from names a file that is no longer in the stream."""
+
+
 def search_files(
     files: Sequence[LogFile],
     where: Filter,
     *,
     newest_first: bool = True,
     stats: ScanStats | None = None,
+    after: Position | None = None,
 ) -> Iterator[Match]:
-    """Matches in `files` (given oldest first), newest first unless told otherwise."""
+    """Matches in `files` (given oldest first), newest first unless told otherwise.
+
+    `after`: continue past this line in reading order (the last match of a previous page):
+    with lines older than it when newest first, newer than it otherwise. Raises
+    `PositionGone` when its file left the stream (rotated out, or compressed in place).
+    """
     plan = _Plan(where)
     counting = stats is not None  # counting lines is a pass over the data: only on request
     stats = stats if stats is not None else ScanStats()
     ordered = list(reversed(files)) if newest_first else list(files)
-    reader: Callable[[LogFile], Iterable[bytes]] = chunks_reversed if newest_first else chunks
+    if after is not None:
+        at = next((i for i, f in enumerate(ordered) if f.ident == after.ident), None)
+        if at is None:
+            raise PositionGone("the log rotated past this position: start from the beginning")
+        ordered = ordered[at:]
     for log_file in ordered:
         stats.files.append(str(log_file.path))
-        for chunk in reader(log_file):
+        ident = log_file.ident
+        chunks: Iterable[tuple[int, bytes]]
+        skip_to = -1
+        if newest_first:
+            resume = after.offset if after is not None and after.ident == ident else None
+            chunks = chunks_reversed_at(log_file, resume)
+        elif after is not None and after.ident == ident:
+            skip_to = after.offset  # the line at `after` itself is left out below
+            chunks = chunks_at(log_file, after.offset)
+        else:
+            chunks = chunks_at(log_file)
+        for base, chunk in chunks:
             if counting:
                 stats.lines += chunk.count(b"\n")
             stats.bytes += len(chunk)
             lines = plan.candidates(chunk)
             if newest_first:
                 lines.reverse()
-            for line in lines:
-                if not line:
+            for start, line in lines:
+                if not line or base + start == skip_to:
                     continue
                 stats.parsed += 1
                 try:
@@ -268,7 +348,7 @@ def search_files(
                     stats.unreadable += 1
                     continue
                 if isinstance(event, dict) and where.matches(event, line):
-                    yield Match(event, line, log_file.path)
+                    yield Match(event, line, log_file.path, Position(ident, base + start))
 
 
 def search(
@@ -279,12 +359,62 @@ def search(
     newest_first: bool = True,
     limit: int | None = None,
     stats: ScanStats | None = None,
+    after: Position | None = None,
+    keep: Callable[[LogFile], bool] | None = None,
 ) -> list[Match]:
-    """Matches in a stream of the log directory (active file and archives), at most `limit`."""
+    """Matches in a stream of the log directory (active file and archives), at most `limit`.
+
+    `after` continues a previous page (see `search_files`); `keep` may skip whole files that
+    cannot hold a match (e.g. by an index of their time range).
+    """
     found: list[Match] = []
-    with snapshot(log_dir, stream) as snap:
-        for match in search_files(snap.files, where, newest_first=newest_first, stats=stats):
-            found.append(match)
-            if limit is not None and len(found) >= limit:
-                break
+    matches = iter_search(
+        log_dir,
+        where,
+        stream=stream,
+        newest_first=newest_first,
+        stats=stats,
+        after=after,
+        keep=keep,
+    )
+    for match in matches:
+        found.append(match)
+        if limit is not None and len(found) >= limit:
+            break
+    matches.close()
     return found
+
+
+def iter_search(
+    log_dir: Path,
+    where: Filter,
+    *,
+    stream: str = "runtime",
+    newest_first: bool = True,
+    stats: ScanStats | None = None,
+    after: Position | None = None,
+    keep: Callable[[LogFile], bool] | None = None,
+) -> Generator[Match, None, None]:
+    """`search` one match at a time: the files stay open until the generator is closed."""
+    with snapshot(log_dir, stream) as snap:
+        files = [f for f in snap.files if keep(f)] if keep is not None else snap.files
+        yield from search_files(files, where, newest_first=newest_first, stats=stats, after=after)
+
+
+def event_at(log_dir: Path, position: Position, *, stream: str = "runtime") -> Match | None:
+    """The event whose line starts at `position`, or None (gone, or not an event)."""
+    from beacon.audit.reader import line_at
+
+    with snapshot(log_dir, stream) as snap:
+        for log_file in snap.files:
+            if log_file.ident != position.ident:
+                continue
+            line = line_at(log_file, position.offset)
+            if line is None:
+                return None
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                return None
+            return Match(event, line, log_file.path, position) if isinstance(event, dict) else None
+    return None

@@ -48,12 +48,18 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class LogFile:
-    """One file of a stream, opened; reads stop at `size` (the size when it was opened)."""
+    """One file of a stream, opened; reads stop at `size` (the size when it was opened).
+
+    `ident` (device, inode) names the file across rotation renames: a position in it (a
+    byte offset, of the decompressed stream for gzip files) stays valid after `runtime.jsonl`
+    became `runtime.jsonl.1`.
+    """
 
     path: Path
     handle: Readable
     size: int
     compressed: bool
+    ident: tuple[int, int] = (0, 0)
 
     def close(self) -> None:
         """Close the handle."""
@@ -92,11 +98,13 @@ def open_file(path: Path) -> LogFile:
         handle = open(path, "rb")  # noqa: SIM115 - LogFile owns it
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    info = os.fstat(handle.fileno())
+    ident = (info.st_dev, info.st_ino)
     if path.name.endswith(".gz") or handle.read(2) == b"\x1f\x8b":
         handle.close()
-        return LogFile(path, gzip.open(path, "rb"), -1, True)
+        return LogFile(path, gzip.open(path, "rb"), -1, True, ident)
     handle.seek(0)
-    return LogFile(path, handle, os.fstat(handle.fileno()).st_size, False)
+    return LogFile(path, handle, info.st_size, False, ident)
 
 
 @dataclass
@@ -150,8 +158,20 @@ def snapshot(log_dir: Path, stream: str) -> Snapshot:
 # -- chunks of whole lines ------------------------------------------------------------------
 def chunks(log_file: LogFile) -> Iterator[bytes]:
     """The file's bytes in chunks that end at a newline (the last may end in a fragment)."""
-    handle, remaining = log_file.handle, log_file.size
-    handle.seek(0)
+    for _, chunk in chunks_at(log_file):
+        yield chunk
+
+
+def chunks_at(log_file: LogFile, start: int = 0) -> Iterator[tuple[int, bytes]]:
+    """`chunks` from byte `start` (a line start) on, each with its offset in the file."""
+    handle, size = log_file.handle, log_file.size
+    remaining = size - start if size >= 0 else -1
+    if start and log_file.compressed:
+        handle.seek(0)
+        _skip(handle, start)
+    else:
+        handle.seek(start)
+    offset = start
     carry = b""
     while remaining != 0:
         block = handle.read(BLOCK if remaining < 0 else min(BLOCK, remaining))
@@ -163,10 +183,21 @@ def chunks(log_file: LogFile) -> Iterator[bytes]:
         if cut == 0:
             carry += block
             continue
-        yield carry + block[:cut]
+        chunk = carry + block[:cut]
+        yield offset, chunk
+        offset += len(chunk)
         carry = block[cut:]
     if carry:
-        yield carry
+        yield offset, carry
+
+
+def _skip(handle: Readable, count: int) -> None:
+    """Read and drop `count` bytes (a gzip stream seeks by decompressing anyway)."""
+    while count > 0:
+        block = handle.read(min(BLOCK, count))
+        if not block:
+            return
+        count -= len(block)
 
 
 def chunks_reversed(log_file: LogFile) -> Iterator[bytes]:
@@ -174,11 +205,19 @@ def chunks_reversed(log_file: LogFile) -> Iterator[bytes]:
 
     Plain files are read backwards block by block; gzip files are decompressed whole.
     """
+    for _, chunk in chunks_reversed_at(log_file):
+        yield chunk
+
+
+def chunks_reversed_at(log_file: LogFile, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """`chunks_reversed` of the bytes before `end` (a line start; default: the whole file),
+    each with its offset in the file."""
     if log_file.compressed:
         data = b"".join(chunks(log_file))
-        yield from _split_backwards(data)
+        yield from _split_backwards(data if end is None else data[:end])
         return
-    handle, end = log_file.handle, log_file.size
+    handle = log_file.handle
+    end = log_file.size if end is None else min(end, log_file.size)
     carry = b""
     while end > 0:
         start = max(0, end - BLOCK)
@@ -186,26 +225,49 @@ def chunks_reversed(log_file: LogFile) -> Iterator[bytes]:
         block = handle.read(end - start) + carry
         end = start
         if start == 0:
-            yield block
+            yield 0, block
             return
         cut = block.find(b"\n") + 1
         if cut == 0:
             carry = block
             continue
         carry = block[:cut]
-        yield block[cut:]
+        yield start + cut, block[cut:]
     if carry:
-        yield carry
+        yield 0, carry
 
 
-def _split_backwards(data: bytes) -> Iterator[bytes]:
+def _split_backwards(data: bytes) -> Iterator[tuple[int, bytes]]:
     end = len(data)
     while end > 0:
         start = max(0, end - BLOCK)
         if start > 0:
             start = data.rfind(b"\n", 0, start) + 1
-        yield data[start:end]
+        yield start, data[start:end]
         end = start
+
+
+def line_at(log_file: LogFile, offset: int) -> bytes | None:
+    """The whole line that starts at byte `offset`, without its newline (None past the end,
+    or when `offset` is not the start of a line)."""
+    if offset < 0 or (log_file.size >= 0 and offset >= log_file.size):
+        return None
+    handle = log_file.handle
+    if log_file.compressed:
+        handle.seek(0)
+        _skip(handle, max(0, offset - 1))
+    else:
+        handle.seek(max(0, offset - 1))
+    if offset > 0 and handle.read(1) != b"\n":
+        return None
+    parts = []
+    while block := handle.read(1 << 16):
+        end = block.find(b"\n")
+        if end >= 0:
+            parts.append(block[:end])
+            break
+        parts.append(block)
+    return b"".join(parts) or None
 
 
 # -- lines ----------------------------------------------------------------------------------

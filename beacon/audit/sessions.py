@@ -8,12 +8,13 @@ session has them, else from the runtime's usage metrics: adding both would doubl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from beacon.audit.query import Filter, Match, search
+from beacon.audit.query import Filter, Match, iter_search, search
+from beacon.audit.reader import LogFile
 from beacon.errors import UsageError
 
 TOOL_STARTS = frozenset({"tool.invoked", "mcp.tool_invoked", "command.invoked"})
@@ -64,8 +65,12 @@ class SessionSummary:
         }
 
 
-class _Tally:
-    """Accumulates one session's events (in any order)."""
+class SessionTally:
+    """Accumulates one session's events (in any order) into its `SessionSummary`.
+
+    Tallies of the same session over different parts of the log merge (`merge`), and keep
+    as JSON (`state` / `from_state`): the dashboard's index holds one per session per file.
+    """
 
     def __init__(self, session_id: str) -> None:
         self.summary = SessionSummary(session_id)
@@ -76,11 +81,12 @@ class _Tally:
         self.commands_without_id = 0
         self.prompt_ids: set[str] = set()
         self.prompts_without_id = 0
-        self.request_usage = [0, 0, 0.0, False]  # input, output, cost, seen
-        self.metric_usage = [0, 0, 0.0]
+        self.request_usage: list[Any] = [0, 0, 0.0, False]  # input, output, cost, seen
+        self.metric_usage: list[Any] = [0, 0, 0.0]
         self.models: set[str] = set()
 
     def add(self, event: dict[str, Any]) -> None:
+        """Count one event of this session."""
         s = self.summary
         s.events += 1
         stamp = event.get("timestamp")
@@ -133,7 +139,80 @@ class _Tally:
                 self.metric_usage[1] += outputs
                 self.metric_usage[2] += cost
 
+    def merge(self, newer: SessionTally) -> None:
+        """Add the tally of a later part of the log (names seen first are kept)."""
+        s, o = self.summary, newer.summary
+        s.events += o.events
+        if o.start:
+            s.start = min(s.start, o.start) if s.start else o.start
+        s.end = max(s.end, o.end)
+        s.harness = s.harness or o.harness
+        s.working_directory = s.working_directory or o.working_directory
+        self.models |= newer.models
+        self.call_ids |= newer.call_ids
+        self.command_ids |= newer.command_ids
+        self.prompt_ids |= newer.prompt_ids
+        self.starts_without_id += newer.starts_without_id
+        self.ends_without_id += newer.ends_without_id
+        self.commands_without_id += newer.commands_without_id
+        self.prompts_without_id += newer.prompts_without_id
+        for mine, theirs in (
+            (self.request_usage, newer.request_usage),
+            (self.metric_usage, newer.metric_usage),
+        ):
+            for i in range(3):
+                mine[i] += theirs[i]
+        self.request_usage[3] = bool(self.request_usage[3] or newer.request_usage[3])
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready form that `from_state` reads back."""
+        s = self.summary
+        return {
+            "id": s.id,
+            "harness": s.harness,
+            "start": s.start,
+            "end": s.end,
+            "events": s.events,
+            "working_directory": s.working_directory,
+            "models": sorted(self.models),
+            "call_ids": sorted(self.call_ids),
+            "command_ids": sorted(self.command_ids),
+            "prompt_ids": sorted(self.prompt_ids),
+            "without_id": [
+                self.starts_without_id,
+                self.ends_without_id,
+                self.commands_without_id,
+                self.prompts_without_id,
+            ],
+            "request_usage": list(self.request_usage),
+            "metric_usage": list(self.metric_usage),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SessionTally:
+        """A tally from `state()`."""
+        tally = cls(str(state["id"]))
+        s = tally.summary
+        s.harness, s.start, s.end = state["harness"], state["start"], state["end"]
+        s.events, s.working_directory = int(state["events"]), state["working_directory"]
+        tally.models = set(state["models"])
+        tally.call_ids = set(state["call_ids"])
+        tally.command_ids = set(state["command_ids"])
+        tally.prompt_ids = set(state["prompt_ids"])
+        (
+            tally.starts_without_id,
+            tally.ends_without_id,
+            tally.commands_without_id,
+            tally.prompts_without_id,
+        ) = (int(n) for n in state["without_id"])
+        inputs, outputs, cost, seen = state["request_usage"]
+        tally.request_usage = [int(inputs), int(outputs), float(cost), bool(seen)]
+        metric_in, metric_out, metric_cost = state["metric_usage"]
+        tally.metric_usage = [int(metric_in), int(metric_out), float(metric_cost)]
+        return tally
+
     def done(self) -> SessionSummary:
+        """The summary of everything counted so far."""
         s = self.summary
         s.prompts = len(self.prompt_ids) + self.prompts_without_id
         # Runtimes without call ids report a start and an end per call: count the starts.
@@ -178,39 +257,61 @@ def _usage(event: dict[str, Any]) -> tuple[int, int, float] | None:
     )
 
 
-def summarize(events: Iterable[dict[str, Any]]) -> list[SessionSummary]:
-    """One summary per session id (events without one are left out), latest start first."""
-    tallies: dict[str, _Tally] = {}
+def tally(events: Iterable[dict[str, Any]]) -> dict[str, SessionTally]:
+    """One tally per session id (events without one are left out)."""
+    tallies: dict[str, SessionTally] = {}
     for event in events:
         session_id = _get(event, "session", "id")
         if not session_id:
             continue
-        tally = tallies.get(session_id)
-        if tally is None:
-            tally = tallies[session_id] = _Tally(session_id)
-        tally.add(event)
-    summaries = [tally.done() for tally in tallies.values()]
+        found = tallies.get(session_id)
+        if found is None:
+            found = tallies[session_id] = SessionTally(session_id)
+        found.add(event)
+    return tallies
+
+
+def summaries_of(tallies: Iterable[SessionTally]) -> list[SessionSummary]:
+    """The tallies' summaries, latest start first."""
+    summaries = [t.done() for t in tallies]
     summaries.sort(key=lambda s: (s.start, s.id), reverse=True)
     return summaries
 
 
+def summarize(events: Iterable[dict[str, Any]]) -> list[SessionSummary]:
+    """One summary per session id (events without one are left out), latest start first."""
+    return summaries_of(tally(events).values())
+
+
 def sessions(
-    log_dir: Path, where: Filter | None = None, *, stream: str = "runtime"
+    log_dir: Path,
+    where: Filter | None = None,
+    *,
+    stream: str = "runtime",
+    keep: Callable[[LogFile], bool] | None = None,
 ) -> list[SessionSummary]:
     """Summaries of the sessions that have events matching `where`, counted over those events
-    (with `since`/`until`: the part of each session inside the window)."""
+    (with `since`/`until`: the part of each session inside the window). `keep`: as for
+    `search`."""
     where = where or Filter()
-    matches = search(log_dir, where, stream=stream, newest_first=False)
+    matches = iter_search(log_dir, where, stream=stream, newest_first=False, keep=keep)
     return summarize(m.event for m in matches)
 
 
 def timeline(
-    log_dir: Path, session_id: str, *, stream: str = "runtime"
+    log_dir: Path,
+    session_id: str,
+    *,
+    stream: str = "runtime",
+    keep: Callable[[LogFile], bool] | None = None,
 ) -> tuple[SessionSummary, list[Match]]:
-    """One session's summary and events in time order; `session_id` may be a unique prefix."""
+    """One session's summary and events in time order; `session_id` may be a unique prefix.
+    `keep`: as for `search`."""
     if not session_id:
         raise UsageError("a session id is needed")
-    matches = search(log_dir, Filter(sessions=(session_id,)), stream=stream, newest_first=False)
+    matches = search(
+        log_dir, Filter(sessions=(session_id,)), stream=stream, newest_first=False, keep=keep
+    )
     ids = sorted({_get(m.event, "session", "id") for m in matches})
     if not ids:
         raise UsageError(f"no session {session_id!r} in {log_dir}")

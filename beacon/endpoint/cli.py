@@ -148,6 +148,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     inventory_cli.add_arguments(inventory)
 
+    from beacon.dashboard import cli as dashboard_cli  # argparse only
+
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="same as `beacon dashboard`, over this endpoint's log directory",
+        description=dashboard_cli.HELP,
+    )
+    dashboard_cli.add_arguments(dashboard)
+    _add_mode(dashboard)
+    dashboard.set_defaults(func=handle_dashboard)
+
     alias = subparsers.add_parser("status", help="shortcut for `beacon endpoint status`")
     _add_status_flags(alias)
 
@@ -262,6 +273,19 @@ def handle_status(args: argparse.Namespace) -> int:
     else:
         print(render_text(report))
     return 0
+
+
+def handle_dashboard(args: argparse.Namespace) -> int:
+    """`beacon endpoint dashboard`: the dashboard over the installed (or the mode's) log."""
+    from beacon.dashboard import cli as dashboard_cli
+    from beacon.errors import BeaconError
+
+    layout = _layout(args)
+    try:
+        log_dir = _log_dir(args, layout)
+    except (BeaconError, OSError):  # a manifest this user may not read: the mode's default
+        log_dir = Path(layout.default_log_dir)
+    return dashboard_cli.run(args, log_dir=log_dir, system=layout.system)
 
 
 def handle_discover(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 INVENTORY_FILE = "inventory_state.jsonl"
 _MARK = b'"inventory.snapshot"'
@@ -60,3 +61,60 @@ def last_snapshot_digest(log_dir: Path, archives: int) -> str | None:
             if len(found) >= parts and set(range(1, parts + 1)) <= found:
                 return digest
     return None
+
+
+_LISTS = ("runtimes", "skill_roots", "configs", "mcp_servers", "skills")
+
+
+def latest(log_dir: Path) -> dict[str, Any]:
+    """The newest heartbeat and the newest complete snapshot (its parts joined into one
+    inventory) in the inventory stream, archives included; either may be None.
+
+    Each comes as `{"timestamp", "host", "inventory"}`, `inventory` being `raw.inventory`
+    (for the snapshot: the part-1 fields with the five lists of every part, in order).
+    """
+    from beacon.audit.query import Filter, iter_search
+
+    heartbeat: dict[str, Any] | None = None
+    parts: dict[str, dict[int, dict[str, Any]]] = {}
+    found: dict[str, Any] | None = None
+    where = Filter(actions=("inventory.heartbeat", "inventory.snapshot"))
+    matches = iter_search(log_dir, where, stream="inventory")
+    for match in matches:
+        raw = match.event.get("raw")
+        inventory = raw.get("inventory") if isinstance(raw, dict) else None
+        if not isinstance(inventory, dict):
+            continue
+        meta = match.event.get("event") or {}
+        entry = {
+            "timestamp": match.event.get("timestamp"),
+            "host": (match.event.get("endpoint") or {}).get("hostname"),
+            "inventory": inventory,
+        }
+        if meta.get("action") == "inventory.heartbeat":
+            heartbeat = heartbeat or entry
+            continue
+        digest = inventory.get("snapshot_digest")
+        try:
+            part, count = int(inventory.get("part", 1)), int(inventory.get("parts", 1))
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(digest, str):
+            continue
+        seen = parts.setdefault(digest, {})
+        seen[part] = entry
+        if set(range(1, count + 1)) <= set(seen):
+            found = _joined([seen[n] for n in range(1, count + 1)])
+            break
+    matches.close()
+    return {"heartbeat": heartbeat, "snapshot": found}
+
+
+def _joined(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    first = entries[0]
+    inventory = {k: v for k, v in first["inventory"].items() if k not in _LISTS}
+    for name in _LISTS:
+        inventory[name] = [
+            item for e in entries for item in (e["inventory"].get(name) or []) if item is not None
+        ]
+    return {**first, "inventory": inventory}
