@@ -12,7 +12,10 @@ rounds so machine load hits them alike; costs are CPU time per event (every thre
 child), which other load on the machine moves less than wall time. The chain's cost is
 also timed directly (the pipeline and sealing its lines, back to back in one thread).
 
-    python benchmarks/pipeline.py [--events 200000] [--rounds 3] [--base main]
+    python benchmarks/pipeline.py [--events 200000] [--rounds 3] [--base main] [--base REV2]
+
+`--base` may be given several times (each revision is one more mode, e.g. to compare a
+refactoring with the commit before it, in the same run).
 """
 
 from __future__ import annotations
@@ -98,8 +101,12 @@ def run_child(mode: str, count: int) -> dict[str, Any]:
     """One measurement in this process: `baseline` or a writer mode (pipeline + writer)."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from beacon.config import load_config, with_log_dir
-    from beacon.logfiles.writer import EventWriter
     from beacon.pipeline import build_pipeline
+
+    try:
+        from beacon.logfiles.writer import EventWriter
+    except ImportError:  # a `--base` revision from before the `beacon/logfiles/` layout
+        from beacon.writer import EventWriter  # type: ignore[import-not-found,no-redef]
 
     blobs = templates()
     batch, chunk = 100, 5_000
@@ -203,7 +210,7 @@ def _child(mode: str, events: int, tree: Path | None = None) -> dict[str, Any]:
 
 
 def _worktree(rev: str, where: Path) -> Path:
-    tree = where / "base"
+    tree = where / f"base-{rev.replace('/', '_')}"
     subprocess.run(
         ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True
     )
@@ -215,25 +222,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--base", metavar="REV", help="also run REV's pipeline and writer")
+    parser.add_argument(
+        "--base", metavar="REV", action="append", default=[], help="also run REV's pipeline"
+    )
     parser.add_argument("--child", choices=("baseline", "base", *WRITER_MODES))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_child(args.child, args.events)))
         return 0
     with tempfile.TemporaryDirectory() as temp:
-        tree = _worktree(args.base, Path(temp)) if args.base else None
+        trees = {rev: _worktree(rev, Path(temp)) for rev in args.base}
         try:
-            return report(args, tree)
+            return report(args, trees)
         finally:
-            if tree is not None:
+            for tree in trees.values():
                 subprocess.run(
                     ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                     check=False,
                 )
 
 
-def report(args: argparse.Namespace, tree: Path | None) -> int:
+def report(args: argparse.Namespace, trees: dict[str, Path]) -> int:
     """Run the modes and print the table and the chain's cost."""
     sizes = [len(b) for b in templates()]
     print(
@@ -241,15 +250,17 @@ def report(args: argparse.Namespace, tree: Path | None) -> int:
         f"(mean {sum(sizes) // len(sizes)} B), 1 in 10 with a secret, one core, "
         f"{args.rounds} rounds"
     )
-    modes = (("base",) if tree else ()) + WRITER_MODES
+    modes = tuple(f"base:{rev}" for rev in trees) + WRITER_MODES
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in ("baseline", *modes)}
     runs["baseline"].append(_child("baseline", args.events))
     for _ in range(args.rounds):
         for mode in modes:
-            runs[mode].append(_child(mode, args.events, tree if mode == "base" else None))
+            rev = mode.removeprefix("base:") if mode.startswith("base:") else None
+            tree = trees[rev] if rev else None
+            runs[mode].append(_child("base" if rev else mode, args.events, tree))
     labels = {
+        **{f"base:{rev}": f"{rev}: pipeline + writer" for rev in trees},
         "baseline": "baseline: orjson.dumps + write",
-        "base": f"{args.base}: pipeline + writer",
         "unchained": "pipeline + writer, no chain",
         "beacon": "pipeline + writer + chain",
         "keyed": "pipeline + writer + keyed chain",
@@ -269,18 +280,21 @@ def report(args: argparse.Namespace, tree: Path | None) -> int:
             f"{max(x['rss_mb'] for x in results):>6.1f} |"
         )
     print()
-    for reference in ("base", "unchained") if tree else ("unchained",):
+    comparisons = [(mode, "unchained") for mode in ("beacon", "keyed")]
+    comparisons += [(mode, f"base:{rev}") for rev in trees for mode in ("unchained", "beacon")]
+    revs = list(trees)
+    comparisons += [(f"base:{new}", f"base:{old}") for old, new in zip(revs, revs[1:])]
+    for mode, reference in comparisons:
         base = per_event[reference]
-        for mode in ("beacon", "keyed"):
-            rounds = [
-                (c["cpu_seconds"] / c["events"]) / (u["cpu_seconds"] / u["events"]) - 1
-                for c, u in zip(runs[mode], runs[reference], strict=True)
-            ]
-            print(
-                f"{mode} vs {labels[reference]}: {(per_event[mode] - base) * 1e6:+.2f} CPU "
-                f"µs/event = {(per_event[mode] / base - 1) * 100:+.1f} % "
-                f"(rounds: {', '.join(f'{x * 100:+.1f} %' for x in rounds)})"
-            )
+        rounds = [
+            (c["cpu_seconds"] / c["events"]) / (u["cpu_seconds"] / u["events"]) - 1
+            for c, u in zip(runs[mode], runs[reference], strict=True)
+        ]
+        print(
+            f"{labels[mode]} vs {labels[reference]}: {(per_event[mode] - base) * 1e6:+.2f} "
+            f"CPU µs/event = {(per_event[mode] / base - 1) * 100:+.1f} % "
+            f"(rounds: {', '.join(f'{x * 100:+.1f} %' for x in rounds)})"
+        )
     direct = in_process()
     print(f"in one thread, best of 7: pipeline {direct['pipeline']:.2f} CPU µs/event", end="")
     for name in ("plain", "keyed"):

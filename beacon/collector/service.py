@@ -33,13 +33,6 @@ __all__ = ["Address", "Collector", "is_loopback", "parse_address"]
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 WRITER_CLOSE_SECONDS = 10.0
-SWITCH_INTERVAL_SECONDS = 0.0005
-"""How long the event loop's thread may keep the GIL while the writer waits for it.
-
-Requests are answered once the writer thread has written them, so every request waits for
-one GIL hand-over to that thread; at Python's default 5 ms the hand-over, not the work,
-bounds throughput (measured: 0.86 of the fire-and-forget writer at 5 ms, 0.92 at 0.5 ms).
-"""
 ALLOW_REMOTE = "pass --allow-remote (or set collector.allow_remote) to listen beyond this machine"
 
 
@@ -173,8 +166,6 @@ class Collector:
             "otlp-grpc": Address(grpc_addr.host, grpc_port),
             "otlp-http": Address(http_addr.host, sock.getsockname()[1]),
         }
-        previous_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(previous_interval, SWITCH_INTERVAL_SECONDS))
         self.ingest.accepting = True
         from beacon.inventory.schedule import run_schedule
 
@@ -193,4 +184,3 @@ class Collector:
             await asyncio.gather(grpc_server.stop(SHUTDOWN_GRACE_SECONDS), runner.cleanup())
             self.ingest.accepting = False
             await asyncio.to_thread(self.writer.close, WRITER_CLOSE_SECONDS)
-            sys.setswitchinterval(previous_interval)

@@ -179,11 +179,12 @@ class JsonlFile:
         return self._fd
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the cross-process lock on this file."""
+    def locked(self, *, wait: bool = True) -> Iterator[None]:
+        """Hold the cross-process lock on this file; without `wait`, `BlockingIOError` when
+        another process holds it."""
         if self._lock_fd < 0:
             self._lock_fd = self._open(self.lock_path, os.O_RDWR | os.O_CREAT)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
         finally:
@@ -198,15 +199,16 @@ class JsonlFile:
         self._head = None
 
     # -- writing ------------------------------------------------------------------------
-    def append(self, lines: Sequence[bytes], *, fsync: bool = False) -> None:
+    def append(self, lines: Sequence[bytes], *, fsync: bool = False, wait: bool = True) -> None:
         """Append whole lines (each ending in `\\n`), rotating before a line would overflow.
 
         On an error no partial line is left behind, and `appended` tells how many of `lines`
         were written (before a rotation), so a retry resumes without duplicating them (a
-        retry is sealed again, after whatever is then the head).
+        retry is sealed again, after whatever is then the head). Without `wait`, a lock held
+        by another process raises `BlockingIOError` and nothing is written.
         """
         self.appended = 0
-        with self.locked():
+        with self.locked(wait=wait):
             fd = self._current_fd()
             info = os.fstat(fd)
             size = info.st_size

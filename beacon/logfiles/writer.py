@@ -5,7 +5,10 @@ Producers `submit` batches of lines (serialized and routed in their own thread, 
 turn into 503 or `UNAVAILABLE` so clients retry: backpressure, never unbounded memory. The
 writer thread joins the queued batches of all producers and appends each stream in one
 locked write (group commit), then calls each batch's callback: that is when a request may be
-acknowledged. A failing disk is retried (and reported); accepted events are not dropped.
+acknowledged. When the writer is idle (nothing queued, nothing being written), a batch is
+written at once in the producer's thread instead, which spares a request the hand-over to
+the writer thread; under load batches queue and are group-committed as before. A failing
+disk is retried in the writer thread (and reported); accepted events are not dropped.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ class EventWriter:
         self._thread: threading.Thread | None = None
         self._last_fsync = clock()
         self._dirty = False
+        self._busy = False  # a write or fsync is under way (in the writer or a producer)
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -134,12 +138,64 @@ class EventWriter:
             if self._closing:
                 self.stats.rejected += len(events)
                 return False
-            self._queue.append((events, on_written))
+            # Written here and now when nothing is queued or being written (order kept),
+            # the thread runs, and no fsync is due with each batch.
+            now = (
+                not self._queue
+                and not self._busy
+                and self._thread is not None
+                and self.config.fsync != "always"
+            )
+            if now:
+                self._busy = True
+            else:
+                self._queue.append((events, on_written))
+                self._cond.notify_all()
             self._pending += len(events)
             self.stats.submitted += len(events)
             self.stats.queue_depth = self._pending
-            self._cond.notify_all()
+        if now:
+            self._write_through(events, on_written)
         return True
+
+    def _write_through(self, lines: Lines, on_written: OnWritten | None) -> None:
+        """Append `lines` in the producer's thread; what cannot be written now (the lock is
+        held by another process, or the disk fails) goes to the writer thread, which waits
+        and retries: a producer (the event loop) never blocks on either."""
+        leftover = Lines()
+        for stream, stream_lines in lines.streams():
+            jsonl = self._files[stream]
+            started = time.perf_counter()
+            try:
+                jsonl.append(stream_lines, fsync=False, wait=False)
+            except BlockingIOError:
+                getattr(leftover, stream).extend(stream_lines)
+                continue
+            except OSError as exc:  # the writer thread retries the rest, with backoff
+                done = jsonl.appended
+                getattr(leftover, stream).extend(stream_lines[done:])
+                stream_lines = stream_lines[:done]
+                self.stats.errors += 1
+                self.stats.last_error = f"{jsonl.path}: {exc.strerror or exc}"
+            else:
+                elapsed = time.perf_counter() - started
+                self.stats.batches += 1
+                self.stats.write_seconds_total += elapsed
+                self.stats.write_seconds_max = max(self.stats.write_seconds_max, elapsed)
+            self.stats.written[stream] += len(stream_lines)
+            self.stats.bytes_written += sum(len(line) for line in stream_lines)
+        with self._cond:
+            self._busy = False
+            self._pending -= len(lines) - len(leftover)
+            if leftover:
+                self._queue.appendleft((leftover, on_written))  # before anything queued since
+            self.stats.queue_depth = self._pending
+            wake = bool(leftover) or not self._dirty  # the thread fsyncs what is now dirty
+            self._dirty = True
+            if wake or self._queue:
+                self._cond.notify_all()
+        if not leftover and on_written is not None:
+            on_written(True)
 
     @property
     def queue_depth(self) -> int:
@@ -151,6 +207,8 @@ class EventWriter:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
+            while self._busy and self._thread is None:  # a producer mid-write, no thread
+                self._cond.wait(0.1)
         if self._thread is not None:
             self._thread.join(timeout)
         self.stats.unwritten_at_close += self._pending
@@ -165,12 +223,13 @@ class EventWriter:
         per event (allocation of the joined buffer) than a few medium ones.
         """
         with self._cond:
-            while not self._queue:
-                if self._closing:
+            while not self._queue or self._busy:
+                if self._closing and not self._queue and not self._busy:
                     return None
                 self._cond.wait(self._wait_seconds())
-                if not self._queue:
+                if not self._queue or self._busy:
                     return []
+            self._busy = True
             batches = [self._queue.popleft()]
             size = len(batches[0][0])
             while self._queue and size + len(self._queue[0][0]) <= _GROUP_EVENTS:
@@ -202,6 +261,7 @@ class EventWriter:
                 complete &= self._append_retrying(stream, stream_lines, fsync_now)
         count = sum(len(b) for b, _ in batches)
         with self._cond:
+            self._busy = False
             self._pending -= count
             self.stats.queue_depth = self._pending
             self._cond.notify_all()
@@ -242,7 +302,7 @@ class EventWriter:
             self.stats.bytes_written += sum(len(line) for line in lines)
             self.stats.write_seconds_total += elapsed
             self.stats.write_seconds_max = max(self.stats.write_seconds_max, elapsed)
-            self._dirty = not fsync
+            self._dirty = self._dirty or not fsync
             return True
 
     def _recover(self, jsonl: JsonlFile) -> None:
@@ -260,11 +320,20 @@ class EventWriter:
         due = self._clock() - self._last_fsync >= self.config.fsync_interval
         if not (due or final):
             return
-        for jsonl in self._files.values():
-            try:
-                jsonl.fsync()
-            except OSError as exc:
-                self.stats.errors += 1
-                self.stats.last_error = f"fsync {jsonl.path}: {exc}"
+        with self._cond:
+            while self._busy:  # a producer is writing through: its handles are in use
+                self._cond.wait(0.05)
+            self._busy = True
+            self._dirty = False  # lines written from here on make it dirty again
+        try:
+            for jsonl in self._files.values():
+                try:
+                    jsonl.fsync()
+                except OSError as exc:
+                    self.stats.errors += 1
+                    self.stats.last_error = f"fsync {jsonl.path}: {exc}"
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
         self._last_fsync = self._clock()
-        self._dirty = False

@@ -380,3 +380,41 @@ def test_file_size_limit_error_is_retried_without_torn_lost_or_duplicated_lines(
     assert [n for path in [*chain, tmp_path / "runtime.jsonl"] for n in _seqs(path)] == list(
         range(34)
     )
+
+
+def test_an_idle_writer_writes_a_batch_in_the_producers_thread(tmp_path: Path) -> None:
+    """Nothing queued or being written: the batch is on disk, and acknowledged, before
+    `submit` returns, in the caller's thread (no hand-over to the writer thread)."""
+    writer = EventWriter(_writer_config(tmp_path, queue_events=100))
+    writer.start()
+    acks: list[tuple[bool, str]] = []
+    try:
+        assert writer.submit(
+            _events(0, 3), on_written=lambda ok: acks.append((ok, threading.current_thread().name))
+        )
+        assert acks == [(True, threading.current_thread().name)]
+        assert _seqs(tmp_path / "runtime.jsonl") == [0, 1, 2]
+        assert writer.queue_depth == 0
+    finally:
+        writer.close()
+
+
+def test_a_lock_held_by_another_process_never_blocks_the_producer(tmp_path: Path) -> None:
+    """With the cross-process lock taken, `submit` queues at once; the writer thread writes
+    and acknowledges once the lock is free, in order with later batches."""
+    writer = EventWriter(_writer_config(tmp_path, queue_events=100))
+    writer.start()
+    acks: list[bool] = []
+    blocker = JsonlFile(tmp_path / "runtime.jsonl")
+    try:
+        with blocker.locked():
+            started = time.monotonic()
+            assert writer.submit(_events(0, 2), on_written=acks.append)
+            assert writer.submit(_events(2, 2), on_written=acks.append)
+            assert time.monotonic() - started < 5  # bounded: not waiting for the lock
+            assert acks == [] and writer.queue_depth == 4
+        _wait_until(lambda: acks == [True, True], "both batches acknowledged")
+    finally:
+        blocker.close()
+        writer.close()
+    assert _seqs(tmp_path / "runtime.jsonl") == [0, 1, 2, 3]
