@@ -33,6 +33,7 @@ from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
 from beacon.endpoint.transaction import read_bytes
 from beacon.errors import ConfigError
+from beacon.runtimes import codex_cli
 
 CONFIG = "codex.config"
 HOOKS = "codex.hooks"
@@ -68,19 +69,11 @@ class Codex:
 
     def otel_table(self, settings: EndpointSettings) -> Table:
         """The `[otel]` table install writes."""
-        otel = tomlkit.table()
-        otel.add("log_user_prompt", settings.full_content)
-        signals = [("exporter", "logs"), ("metrics_exporter", "metrics")]
-        if settings.include_codex_spans:
-            signals.append(("trace_exporter", "traces"))
-        for key, signal in signals:
-            exporter = tomlkit.table(is_super_table=True)
-            target = tomlkit.table()
-            target.add("endpoint", f"{settings.http_endpoint}/v1/{signal}")
-            target.add("protocol", "binary")
-            exporter.add("otlp-http", target)
-            otel.add(key, exporter)
-        return otel
+        return codex_cli.otel_table(
+            settings.http_endpoint,
+            log_user_prompt=settings.full_content,
+            traces=settings.include_codex_spans,
+        )
 
     def hook_groups(self, settings: EndpointSettings) -> dict[str, list[dict[str, Any]]]:
         """Beacon's command hooks for `hooks.json` (docs/hooks.md)."""
@@ -91,13 +84,7 @@ class Codex:
         if edit.kind == HOOKS:
             return self._configure_hooks(edit.path, current, settings)
         doc = _parse(edit.path, current)
-        otel = self.otel_table(settings)
-        if "otel" in doc:
-            doc["otel"] = otel  # in place, sub-tables included
-        else:
-            if doc.body:
-                doc.add(tomlkit.nl())
-            doc.add("otel", otel)
+        codex_cli.set_otel(doc, self.otel_table(settings))
         return tomlkit.dumps(doc).encode()
 
     def _configure_hooks(
