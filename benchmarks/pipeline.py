@@ -21,6 +21,7 @@ refactoring with the commit before it, in the same run).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -282,8 +283,7 @@ def report(args: argparse.Namespace, trees: dict[str, Path]) -> int:
     print()
     comparisons = [(mode, "unchained") for mode in ("beacon", "keyed")]
     comparisons += [(mode, f"base:{rev}") for rev in trees for mode in ("unchained", "beacon")]
-    revs = list(trees)
-    comparisons += [(f"base:{new}", f"base:{old}") for old, new in zip(revs, revs[1:])]
+    comparisons += [(f"base:{new}", f"base:{old}") for old, new in itertools.pairwise(trees)]
     for mode, reference in comparisons:
         base = per_event[reference]
         rounds = [
