@@ -20,7 +20,15 @@ from typing import Any
 
 import orjson
 
-from beacon.audit.reader import Line, lines_of, open_file, snapshot, stream_files, stream_path
+from beacon.audit.reader import (
+    Line,
+    iter_lines,
+    lines_of,
+    open_file,
+    snapshot,
+    stream_files,
+    stream_path,
+)
 from beacon.errors import ConfigError
 from beacon.logfiles.chain import GENESIS, ChainKey, HeadRecord, Link, Sealer, split_line
 
@@ -543,16 +551,7 @@ def verify_paths(paths: Sequence[Path], keys: Keys | None = None) -> ChainReport
     given); from there on it must continue across objects without a gap.
     """
     ordered = order_objects(paths)
-
-    def lines() -> Iterator[Line]:
-        for path in ordered:
-            log_file = open_file(path)
-            try:
-                yield from lines_of(log_file)
-            finally:
-                log_file.close()
-
-    report = verify_lines(lines(), name="paths", keys=keys)
+    report = verify_lines(iter_lines(ordered), name="paths", keys=keys)
     report.files = [str(p) for p in ordered]
     return report
 

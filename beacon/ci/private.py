@@ -7,27 +7,25 @@ self-hosted runner nobody else may read them. A reader never sees half a file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import stat
 from pathlib import Path
 
 from beacon.errors import StorageError
+from beacon.logfiles.durable import NotPrivateError, write_synced
+from beacon.logfiles.durable import private_dir as make_private_dir
 
 
 def private_dir(path: Path) -> Path:
     """Create `path` (and parents) 0700; an existing directory must be ours, and is
     narrowed to 0700 (a shared temp dir may hold one another user made)."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = path.stat()
+        make_private_dir(path)
+    except NotPrivateError as exc:
+        hint = "; choose another with --base-dir" if exc.errno == errno.EPERM else ""
+        raise StorageError(f"{path}: {exc.strerror}{hint}") from None
     except OSError as exc:
         raise StorageError(f"{path}: cannot create the directory: {exc.strerror}") from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise StorageError(f"{path}: not a directory")
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        raise StorageError(f"{path}: owned by another user; choose another with --base-dir")
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        os.chmod(path, 0o700)
     return path
 
 
@@ -37,14 +35,7 @@ def write_private(path: Path, data: bytes | str) -> Path:
         data = data.encode("utf-8")
     private_dir(path.parent)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(temp, data)
     try:
         os.replace(temp, path)
     except OSError:

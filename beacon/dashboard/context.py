@@ -80,5 +80,9 @@ class Dashboard:
         found = self.index.progress.get(stream)
         return found.percent if found is not None else 0
 
+    def indexing(self, stream: str = "runtime", **extra: Any) -> dict[str, Any]:
+        """The answer of a page that waits for the stream's first index: its progress."""
+        return {"status": "indexing", "progress": self.progress(stream), **extra}
+
 
 KEY: web.AppKey[Dashboard] = web.AppKey("dashboard", Dashboard)

@@ -64,6 +64,11 @@ def api(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
+def api_result(result: dict[str, Any]) -> web.Response:
+    """A page's result as JSON: 202 while it only reports index progress (`Dashboard.indexing`)."""
+    return api(result, status=202 if result["status"] == "indexing" else 200)
+
+
 # -- filters ---------------------------------------------------------------------------------
 def _parse(stamp: str) -> datetime | None:
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from beacon.audit.formats import field_value
 from beacon.audit.query import Match
 from beacon.audit.sessions import SessionSummary
 from beacon.dashboard.params import format_position
@@ -41,17 +42,8 @@ CALL_FAMILIES = frozenset({"tool", "command", "approval", "mcp", "file", "policy
 TEXT_LIMIT = 4000
 
 
-def _get(event: dict[str, Any], path: str) -> Any:
-    value: Any = event
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _text(event: dict[str, Any], path: str) -> str:
-    value = _get(event, path)
+    value = field_value(event, path)
     return value if isinstance(value, str) else ""
 
 
@@ -118,12 +110,12 @@ def is_error(event: dict[str, Any]) -> bool:
         return True
     if _text(event, "error.type") or _text(event, "tool.error"):
         return True
-    code = _get(event, "command.exit_code")
+    code = field_value(event, "command.exit_code")
     return isinstance(code, int) and not isinstance(code, bool) and code != 0
 
 
 def _usage(event: dict[str, Any]) -> dict[str, Any] | None:
-    usage = _get(event, "gen_ai.usage")
+    usage = field_value(event, "gen_ai.usage")
     if not isinstance(usage, dict):
         return None
 
@@ -134,7 +126,7 @@ def _usage(event: dict[str, Any]) -> dict[str, Any] | None:
     return {
         "input_tokens": number(usage.get("input_tokens")),
         "output_tokens": number(usage.get("output_tokens")),
-        "cache_read_tokens": number(_get(usage, "cache_read.input_tokens")),
+        "cache_read_tokens": number(field_value(usage, "cache_read.input_tokens")),
         "cost_usd": float(cost) if isinstance(cost, int | float) else 0.0,
     }
 
@@ -148,10 +140,10 @@ def _step(match: Match) -> dict[str, Any]:
     if decision:
         reason = _text(event, "approval.reason")
         notes.append(f"{decision} ({reason})" if reason else decision)
-    code = _get(event, "command.exit_code")
+    code = field_value(event, "command.exit_code")
     if isinstance(code, int) and not isinstance(code, bool):
         notes.append(f"exit {code}")
-    duration = _get(event, "command.duration_ms")
+    duration = field_value(event, "command.duration_ms")
     if isinstance(duration, int | float) and not isinstance(duration, bool):
         notes.append(f"{duration:,.0f} ms")
     error = _text(event, "tool.error") or _text(event, "error.message")
@@ -165,7 +157,7 @@ def _step(match: Match) -> dict[str, Any]:
         "source": source,
         "at": position_ref(match),
         "id": _text(event, "event.id"),
-        "duplicate": bool(_get(event, "event.duplicate_of")),
+        "duplicate": bool(field_value(event, "event.duplicate_of")),
         "error": is_error(event),
     }
 
@@ -186,7 +178,7 @@ def _entry(kind: str, first: Match) -> dict[str, Any]:
         "steps": [],
         "usage": None,
         "error": is_error(event),
-        "duplicate": bool(_get(event, "event.duplicate_of")),
+        "duplicate": bool(field_value(event, "event.duplicate_of")),
         "at": position_ref(first),
         "id": _text(event, "event.id"),
         "action": _text(event, "event.action"),
@@ -195,7 +187,7 @@ def _entry(kind: str, first: Match) -> dict[str, Any]:
 
 def _call_entry(matches: list[Match], everything: bool) -> dict[str, Any]:
     """One tool call from its events (in time order)."""
-    primary = [m for m in matches if not _get(m.event, "event.duplicate_of")] or matches
+    primary = [m for m in matches if not field_value(m.event, "event.duplicate_of")] or matches
     entry = _entry("call", primary[0])
     # A duplicate is the same call seen by another source (OTLP vs hook), and often carries
     # what the other lacks (the hook has the output): read fields from both, primary first.
@@ -227,7 +219,8 @@ def _call_entry(matches: list[Match], everything: bool) -> dict[str, Any]:
             entry["kind"] = "file"
     if not entry["code"] and not path:
         arguments = next(
-            (a for e in events if (a := _get(e, "gen_ai.tool.call.arguments")) is not None), None
+            (a for e in events if (a := field_value(e, "gen_ai.tool.call.arguments")) is not None),
+            None,
         )
         if arguments is not None:
             entry["code"] = (
@@ -242,10 +235,10 @@ def _call_entry(matches: list[Match], everything: bool) -> dict[str, Any]:
         if decision:
             tone = "bad" if _text(event, "event.action") == "approval.denied" else "ok"
             entry["badges"].append({"text": f"approval: {decision}", "tone": tone})
-        code = _get(event, "command.exit_code")
+        code = field_value(event, "command.exit_code")
         if isinstance(code, int) and not isinstance(code, bool):
             entry["badges"].append({"text": f"exit {code}", "tone": "ok" if code == 0 else "bad"})
-        ms = _get(event, "command.duration_ms")
+        ms = field_value(event, "command.duration_ms")
         if isinstance(ms, int | float) and not isinstance(ms, bool):
             entry["badges"].append({"text": f"{ms / 1000:.2f} s", "tone": "plain"})
         if _text(event, "event.action") == "tool.failed":
@@ -256,7 +249,7 @@ def _call_entry(matches: list[Match], everything: bool) -> dict[str, Any]:
     entry["badges"] = list(unique.values())
     entry["steps"] = [_step(m) for m in matches if everything or id(m) in kept]
     entry["error"] = any(is_error(m.event) for m in primary)
-    entry["duplicate"] = all(_get(m.event, "event.duplicate_of") for m in matches)
+    entry["duplicate"] = all(field_value(m.event, "event.duplicate_of") for m in matches)
     return entry
 
 
@@ -266,7 +259,7 @@ def _single_entry(match: Match) -> dict[str, Any]:
     action = _text(event, "event.action")
     family = action.split(".", 1)[0]
     entry = _entry(family or "other", match)
-    response = message_text(_get(event, "gen_ai.output.messages"))
+    response = message_text(field_value(event, "gen_ai.output.messages"))
     if action == "prompt.submitted":
         entry["kind"], entry["title"] = "prompt", "Prompt"
         entry["text"] = _cut(_text(event, "prompt.text") or _text(event, "message"))
@@ -340,7 +333,7 @@ def build(
             hidden["plumbing"] += 1
             if not everything:
                 continue
-        elif _get(event, "event.duplicate_of"):
+        elif field_value(event, "event.duplicate_of"):
             hidden["duplicates"] += 1
         call_id = _text(event, "gen_ai.tool.call.id")
         if call_id and action.split(".", 1)[0] in CALL_FAMILIES:
@@ -349,7 +342,7 @@ def build(
                 order.append(("call", call_id))
             groups[call_id].append(match)
         else:
-            if _get(event, "event.duplicate_of") and not everything:
+            if field_value(event, "event.duplicate_of") and not everything:
                 continue
             order.append(("event", match))
     entries = []

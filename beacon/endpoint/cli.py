@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,27 +120,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     discover = sub.add_parser(
         "discover", help="list known agents; write one agent.detected event per detected agent"
     )
-    discover.add_argument("--json", action="store_true", help="machine-readable output")
-    discover.add_argument("--log-dir", metavar="DIR", help="where the events go")
-    _add_mode(discover)
-    discover.set_defaults(func=handle_discover)
+    _add_report_flags(discover, handle_discover, "where the events go")
 
     doctor = sub.add_parser(
         "doctor", help="named checks with evidence and fixes; exit 1 on any failure"
     )
-    doctor.add_argument("--json", action="store_true", help="machine-readable output")
-    doctor.add_argument("--fix", action="store_true", help="repair what is safe to repair")
-    doctor.add_argument("--log-dir", metavar="DIR", help="log directory to check")
-    _add_mode(doctor)
-    doctor.set_defaults(func=handle_doctor)
+    _add_report_flags(
+        doctor, handle_doctor, "log directory to check", ("--fix", "repair what is safe to repair")
+    )
 
     test_event = sub.add_parser(
         "test-event", help="write a synthetic validation event and confirm it landed"
     )
-    test_event.add_argument("--json", action="store_true", help="machine-readable output")
-    test_event.add_argument("--log-dir", metavar="DIR", help="where the event goes")
-    _add_mode(test_event)
-    test_event.set_defaults(func=handle_test_event)
+    _add_report_flags(test_event, handle_test_event, "where the event goes")
 
     from beacon.inventory import cli as inventory_cli  # argparse only
 
@@ -171,11 +164,24 @@ def _add_mode(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_status_flags(parser: argparse.ArgumentParser) -> None:
+def _add_report_flags(
+    parser: argparse.ArgumentParser,
+    func: Callable[[argparse.Namespace], int],
+    log_dir_help: str,
+    *switches: tuple[str, str],
+) -> None:
+    """`--json`, the on/off `switches` (flag, help), `--log-dir` and `--system`: the flags
+    of the commands that report on this endpoint."""
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--log-dir", metavar="DIR", help="log directory to inspect")
+    for flag, help_text in switches:
+        parser.add_argument(flag, action="store_true", help=help_text)
+    parser.add_argument("--log-dir", metavar="DIR", help=log_dir_help)
     _add_mode(parser)
-    parser.set_defaults(func=handle_status)
+    parser.set_defaults(func=func)
+
+
+def _add_status_flags(parser: argparse.ArgumentParser) -> None:
+    _add_report_flags(parser, handle_status, "log directory to inspect")
 
 
 def _no_subcommand(parser: argparse.ArgumentParser) -> int:
@@ -189,18 +195,33 @@ def _layout(args: argparse.Namespace) -> Any:
     return Layout.detect(system=bool(getattr(args, "system", False)))
 
 
+def _log_dir_flag(args: argparse.Namespace) -> Path | None:
+    """`--log-dir` as an absolute path, None when not given."""
+    value = getattr(args, "log_dir", None)
+    return Path(value).expanduser().absolute() if value else None
+
+
 def _log_dir(args: argparse.Namespace, layout: Any) -> Path:
     """`--log-dir`, else the installed one, else the mode's default."""
     from beacon.endpoint.manifest import load_manifest
 
-    if getattr(args, "log_dir", None):
-        return Path(args.log_dir).expanduser().absolute()
+    flag = _log_dir_flag(args)
+    if flag is not None:
+        return flag
     manifest = load_manifest(layout.manifest_path)
     return manifest.settings.log_dir if manifest else Path(layout.default_log_dir)
 
 
 def _print_json(doc: Any) -> None:
     print(json.dumps(doc, indent=2, default=str))
+
+
+def _print_result(args: argparse.Namespace, doc: Any, text: str) -> None:
+    """`doc` as JSON with `--json`, else `text`."""
+    if args.json:
+        _print_json(doc)
+    else:
+        print(text)
 
 
 def handle_install(args: argparse.Namespace) -> int:
@@ -219,11 +240,7 @@ def handle_install(args: argparse.Namespace) -> int:
             return flag
         return getattr(before, attr) if before is not None else default
 
-    log_dir = (
-        Path(args.log_dir).expanduser().absolute()
-        if args.log_dir
-        else pick(None, "log_dir", layout.default_log_dir)
-    )
+    log_dir = _log_dir_flag(args) or pick(None, "log_dir", layout.default_log_dir)
     settings = EndpointSettings(
         log_dir=Path(log_dir),
         grpc_port=pick(args.otlp_grpc_port, "grpc_port", 4317),
@@ -265,13 +282,8 @@ def handle_status(args: argparse.Namespace) -> int:
     """`beacon endpoint status` and `beacon status`."""
     from beacon.endpoint.status import gather, render_text, status_report
 
-    layout = _layout(args)
-    log_dir = Path(args.log_dir).expanduser().absolute() if args.log_dir else None
-    report = status_report(gather(layout, log_dir=log_dir))
-    if args.json:
-        _print_json(report)
-    else:
-        print(render_text(report))
+    report = status_report(gather(_layout(args), log_dir=_log_dir_flag(args)))
+    _print_result(args, report, render_text(report))
     return 0
 
 
@@ -294,10 +306,7 @@ def handle_discover(args: argparse.Namespace) -> int:
 
     layout = _layout(args)
     result = discover(layout, cwd=Path(os.getcwd()), log_dir=_log_dir(args, layout))
-    if args.json:
-        _print_json(result.to_json())
-    else:
-        print(render_text(result))
+    _print_result(args, result.to_json(), render_text(result))
     return 0
 
 
@@ -305,13 +314,8 @@ def handle_doctor(args: argparse.Namespace) -> int:
     """`beacon endpoint doctor`."""
     from beacon.endpoint.doctor import doctor, render_text
 
-    layout = _layout(args)
-    log_dir = Path(args.log_dir).expanduser().absolute() if args.log_dir else None
-    report = doctor(layout, fix=args.fix, log_dir=log_dir)
-    if args.json:
-        _print_json(report.to_json())
-    else:
-        print(render_text(report))
+    report = doctor(_layout(args), fix=args.fix, log_dir=_log_dir_flag(args))
+    _print_result(args, report.to_json(), render_text(report))
     return 1 if report.failed else 0
 
 
@@ -321,8 +325,5 @@ def handle_test_event(args: argparse.Namespace) -> int:
 
     layout = _layout(args)
     result = send_test_event(layout, log_dir=_log_dir(args, layout))
-    if args.json:
-        _print_json(result.to_json())
-    else:
-        print(f"test event {result.nonce} landed in {result.log_path}")
+    _print_result(args, result.to_json(), f"test event {result.nonce} landed in {result.log_path}")
     return 0

@@ -10,7 +10,7 @@ written once. Each engine's subclass lives in its destination module.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,6 +114,17 @@ class SqlDialect(ABC):
     def create_statements(self, options: PackOptions) -> list[str]:
         """The statements of `tables.sql`, one table or view per selected stream."""
 
+    def aligned_columns(self, name: Callable[[str], str]) -> str:
+        """The column list of a `CREATE TABLE`: `  name   type,  -- description` lines, the
+        types aligned after the longest name as `name` spells it."""
+        columns = self.columns()
+        width = max(len(name(c.name)) for c in columns) + 3
+        lines = []
+        for i, c in enumerate(columns):
+            comma = "," if i < len(columns) - 1 else ""
+            lines.append(f"  {name(c.name):<{width}}{c.type}{comma}  -- {c.description}")
+        return "\n".join(lines)
+
     def env(self, options: PackOptions) -> tuple[EnvVar, ...]:
         """Parameters `tables.sql` reads (bucket, prefix, project, dataset, root)."""
         return ()
@@ -170,17 +181,35 @@ class SqlDialect(ABC):
         )
         return f"{self.partition_range(since)}\n{indent}AND {exact}"
 
-    @abstractmethod
     def partition_range(self, since: bool) -> str:
         """The `date` partition predicate of the window, widened by `SLACK_DAYS`."""
+        col = self.partition_column()
+        upper = self.shift_day(QUERY_TO, SLACK_DAYS)
+        if not since:
+            return f"{col} <= {upper}"
+        return f"{col} BETWEEN {self.shift_day(QUERY_FROM, -SLACK_DAYS)} AND {upper}"
+
+    def partition_column(self) -> str:
+        """The `date` partition column as queries name it."""
+        return self.ident(PARTITION)
+
+    @abstractmethod
+    def shift_day(self, day: EnvVar, days: int) -> str:
+        """The partition value `days` days after (or before, when negative) the `day`
+        parameter, comparable with the `date` partition column."""
 
     @abstractmethod
     def json_text(self, expr: str, path: str) -> str:
         """A scalar at JSONPath `path` of a JSON (or JSON text) value, as a string."""
 
-    @abstractmethod
     def json_number(self, expr: str, path: str, integer: bool) -> str:
         """A number at JSONPath `path`, NULL when absent or not a number."""
+        kind = self.scalar("integer" if integer else "number")
+        return self.safe_cast(self.json_text(expr, path), kind)
+
+    @abstractmethod
+    def safe_cast(self, expr: str, type_: str) -> str:
+        """`expr` cast to `type_`, NULL where it does not convert."""
 
     @abstractmethod
     def regex(self, expr: str, pattern: str) -> str:

@@ -5,7 +5,8 @@ writes the raw payload, with platform, event and time, to a private per-user dir
 (0700, owned by the user). `beacon run` ingests the spool on start and every few seconds:
 each file is claimed by an atomic rename, mapped with its original time, sent through the
 one ingest path, and deleted once its events are written, so it is ingested exactly once
-(a crash between the write and the delete can repeat it, never lose it). Stdlib only.
+(a crash between the write and the delete can repeat it, never lose it). Stdlib only
+(`beacon.logfiles.durable` writes the files).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from beacon.logfiles.durable import NotPrivateError, private_dir, write_synced
 
 SPOOL_ENV = "BEACON_SPOOL_DIR"
 SUFFIX = ".hook"
@@ -40,15 +42,14 @@ def spool_dirs() -> list[Path]:
     return dirs
 
 
-def _private_dir(path: Path) -> Path:
+def _private_dir(path: Path) -> None:
     """Create `path` 0700; refuse one that is a symlink, not ours, or open to others."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-        raise PermissionError(f"spool directory {path} is not a directory owned by this user")
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        os.chmod(path, 0o700)
-    return path
+    try:
+        private_dir(path, follow_symlinks=False)
+    except NotPrivateError:
+        raise PermissionError(
+            f"spool directory {path} is not a directory owned by this user"
+        ) from None
 
 
 def spool_payload(
@@ -68,14 +69,7 @@ def spool_payload(
         try:
             _private_dir(directory)
             temp = directory / f".tmp-{name}"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            try:
-                view = memoryview(content)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            write_synced(temp, content, flags=os.O_EXCL)
             final = directory / name
             os.replace(temp, final)  # readers only take complete `*.hook` files
             return final

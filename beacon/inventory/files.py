@@ -8,7 +8,6 @@ problem and its position, never the file's text (a YAML error message quotes the
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from beacon.inventory.fingerprint import bounded, path_hash
+from beacon.inventory.fingerprint import bounded, path_hash, tagged_sha256
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import ConfigSource, Runtime
 from beacon.schema.event import format_timestamp
@@ -69,6 +68,16 @@ def base_record(source: ConfigSource) -> dict[str, Any]:
         "scope": source.scope,
         "config_kind": source.kind,
         "parser_mode": "metadata_only" if source.parser == "text" else source.parser,
+        **file_fields(),
+        "mcp_server_count": 0,
+        "beacon_managed": False,
+        "redaction": "metadata_only",
+    }
+
+
+def file_fields() -> dict[str, Any]:
+    """The file fields of a config or skill record before the file is read (`read_into`)."""
+    return {
         "exists": True,
         "readable": True,
         "reason": None,
@@ -76,10 +85,24 @@ def base_record(source: ConfigSource) -> dict[str, Any]:
         "file_sha256": None,
         "size_bytes": None,
         "modified_at": None,
-        "mcp_server_count": 0,
-        "beacon_managed": False,
-        "redaction": "metadata_only",
     }
+
+
+def read_into(
+    record: dict[str, Any], data: bytes | None, st: os.stat_result | None, problem: str
+) -> None:
+    """Set a record's file fields from what `read_bytes` returned: size, time and hash, or
+    why the file could not be read (too large or not a regular file: unsupported)."""
+    if st is not None:
+        record["size_bytes"] = st.st_size
+        record["modified_at"] = modified_at(st)
+    if data is None:
+        record["readable"] = problem == "too_large"
+        record["reason"] = problem
+        unsupported = problem in ("too_large", "not_regular_file")
+        record["parser_status"] = UNSUPPORTED if unsupported else UNREADABLE
+    else:
+        record["file_sha256"] = tagged_sha256(data)
 
 
 def read_bytes(path: Path, max_bytes: int) -> tuple[bytes | None, os.stat_result | None, str]:
@@ -127,16 +150,9 @@ def read_config(source: ConfigSource, max_bytes: int) -> ParsedFile | None:
     if problem == "not_found":
         return None
     record = base_record(source)
-    if st is not None:
-        record["size_bytes"] = st.st_size
-        record["modified_at"] = modified_at(st)
+    read_into(record, data, st, problem)
     if data is None:
-        unsupported = problem in ("too_large", "not_regular_file")
-        record["readable"] = unsupported and problem == "too_large"
-        record["reason"] = problem
-        record["parser_status"] = UNSUPPORTED if unsupported else UNREADABLE
         return ParsedFile(source, record)
-    record["file_sha256"] = "sha256:" + hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -9,7 +9,7 @@ hashes and posture fields. Never argument, env or header values, never the URL's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -25,6 +25,8 @@ from beacon.inventory.source import ConfigSource, McpBlock, McpEntry
 from beacon.inventory.telemetry import url_host
 from beacon.pipeline.redact import Redactor
 
+McpEntries = Callable[[ConfigSource, Mapping[str, Any]], McpBlock]
+"""A runtime's reader of the MCP block(s) of one parsed config file."""
 MAX_KEY_NAMES = 64
 # Fields whose meaning the record already covers; any other secret-named literal field
 # (Codex `bearer_token`, an `apiKey`) is an inline credential.
@@ -80,6 +82,18 @@ def named_entries(
     for name, definition in block.items():
         found.entries.append(McpEntry(str(name), definition, scope, where, project_path))
     return found
+
+
+def block_at(key: str, *, kind: str | None = None) -> McpEntries:
+    """The `mcp_entries` of a runtime whose files keep their servers in the top-level
+    object `key` (read only from its files of `kind`, when given)."""
+
+    def entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
+        if kind is not None and source.kind != kind:
+            return McpBlock()
+        return named_entries(document.get(key), where=key, scope=source.scope)
+
+    return entries
 
 
 def merge(*blocks: McpBlock) -> McpBlock:

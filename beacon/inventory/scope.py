@@ -55,6 +55,10 @@ class Scope:
         """An absolute machine-wide path, under `system_root`."""
         return self.system_root / path.lstrip("/\\")
 
+    def system_by_os(self, *, macos: str, windows: str, other: str) -> Path:
+        """A machine-wide path that differs per OS (`other`: Linux and the rest), as `system`."""
+        return self.system(macos if self.is_macos else windows if self.is_windows else other)
+
     def env_dir(self, name: str, default: Path) -> Path:
         """A directory named by an env var (`$CODEX_HOME`, `$CLAUDE_CONFIG_DIR`), else `default`."""
         value = self.env.get(name)

@@ -15,16 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from beacon.inventory.files import (
-    OK,
-    PARSE_FAILED,
-    PARTIAL,
-    UNREADABLE,
-    UNSUPPORTED,
-    modified_at,
-    read_bytes,
-)
-from beacon.inventory.fingerprint import bounded, path_hash, tagged_sha256, text_hash
+from beacon.inventory.files import PARSE_FAILED, PARTIAL, file_fields, read_bytes, read_into
+from beacon.inventory.fingerprint import bounded, path_hash, text_hash
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import PROJECT, USER, SkillRoot
 
@@ -128,27 +120,13 @@ def skill_record(root: SkillRoot, folder: Path, max_file_bytes: int) -> dict[str
         "source_scope": root.scope,
         "manifest_path": bounded(str(manifest)),
         "manifest_path_hash": path_hash(manifest),
-        "exists": True,
-        "readable": True,
-        "reason": None,
-        "parser_status": OK,
-        "file_sha256": None,
-        "size_bytes": None,
-        "modified_at": None,
+        **file_fields(),
         "redaction": "metadata_only",
     }
     data, st, problem = read_bytes(manifest, max_file_bytes)
-    if st is not None:
-        record["size_bytes"] = st.st_size
-        record["modified_at"] = modified_at(st)
+    read_into(record, data, st, problem)
     if data is None:
-        record["readable"] = problem == "too_large"
-        record["reason"] = problem
-        record["parser_status"] = (
-            UNSUPPORTED if problem in ("too_large", "not_regular_file") else UNREADABLE
-        )
         return record
-    record["file_sha256"] = tagged_sha256(data)
     head = data[:FRONT_MATTER_BYTES].decode("utf-8-sig", "replace")
     front, problem = front_matter(head)
     if problem:

@@ -98,6 +98,11 @@ class Runtime:
     skill_roots: Callable[[Scope], list[SkillRoot]] = _no_skills
 
 
-def files_of(survey: Survey, runtime: str) -> list[ParsedFile]:
-    """The existing files of `runtime` in `survey`, in declaration order."""
-    return [f for f in survey.files if f.source.runtime == runtime]
+def files_of(survey: Survey, runtime: str, *kinds: str) -> list[ParsedFile]:
+    """The existing files of `runtime` in `survey` (only those of `kinds`, when given), in
+    declaration order."""
+    return [
+        f
+        for f in survey.files
+        if f.source.runtime == runtime and (not kinds or f.source.kind in kinds)
+    ]

@@ -89,37 +89,21 @@ def read(directory: str) -> tuple[dict[str, str], str | None]:
 
 def write(directory: str, values: Mapping[str, object]) -> None:
     """Replace the state file atomically (temp -> fsync -> replace), mode 0600."""
+    from beacon.logfiles.durable import fsync_dir, write_synced  # not on the hook's read path
+
     ensure_directory(directory)
     path = os.path.join(directory, STATE_FILE)
     lines = ["# Agent Beacon inventory state (beacon inventory --write-event)"]
     lines += [f"{k}={values[k]}" for k in FIELDS if values.get(k) not in (None, "")]
     temp = f"{path}.tmp-{os.getpid()}"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, ("\n".join(lines) + "\n").encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(temp, ("\n".join(lines) + "\n").encode("utf-8"))
     os.replace(temp, path)
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
 def ensure_directory(directory: str) -> None:
     """Create the state directory 0700 (parents too)."""
     os.makedirs(directory, mode=0o700, exist_ok=True)
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class Locked:

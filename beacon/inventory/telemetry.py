@@ -1,14 +1,16 @@
 """Telemetry and hook status vocabulary, and the checks every runtime shares: is an OTLP
-endpoint this machine's loopback, does a hook config run `beacon-hooks`."""
+endpoint this machine's loopback, does a hook config run `beacon-hooks`, which settings
+file wins, what to say when none sets telemetry."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from beacon.inventory.files import ParsedFile
+from beacon.inventory.files import ParsedFile, Survey
+from beacon.inventory.source import Status, files_of
 
 ENABLED, DISABLED, MISSING, MISCONFIGURED = "enabled", "disabled", "missing", "misconfigured"
 INSTALLED, NOT_INSTALLED, UNSUPPORTED = "installed", "missing", "unsupported"
@@ -105,3 +107,33 @@ def hooks_status(files: Iterable[ParsedFile], key: str | None = "hooks") -> str:
 def unparsed(files: Iterable[ParsedFile]) -> list[ParsedFile]:
     """Files that exist but could not be read or parsed."""
     return [f for f in files if f.document is None and f.source.parser != "text"]
+
+
+def hooks_of(runtime: str, *kinds: str) -> Callable[[Survey], str]:
+    """A runtime's `hooks`: `hooks_status` over its files (only those of `kinds`, if given)."""
+    return lambda survey: hooks_status(files_of(survey, runtime, *kinds))
+
+
+def missing(evidence: str) -> Callable[[Survey], Status]:
+    """The `telemetry` of a runtime whose files never show an OTLP export: `missing`, and why."""
+    return lambda survey: (MISSING, evidence)
+
+
+def by_precedence(
+    files: Sequence[ParsedFile], levels: Sequence[str]
+) -> Iterator[tuple[ParsedFile, Mapping[str, Any]]]:
+    """Each parsed file with its document, scope by scope in `levels` (lowest precedence
+    first), so a later value overrides an earlier one."""
+    for level in levels:
+        for parsed in files:
+            if parsed.source.scope == level and parsed.document is not None:
+                yield parsed, parsed.document
+
+
+def not_set(files: Iterable[ParsedFile], evidence: str) -> Status:
+    """Telemetry no file sets: `misconfigured` when one could not be read or parsed (it may
+    hold the setting), else `missing` with `evidence`."""
+    broken = unparsed(files)
+    if broken:
+        return MISCONFIGURED, f"{broken[0].source.path} could not be read or parsed"
+    return MISSING, evidence

@@ -2,7 +2,8 @@
 
 `names` (file names and default directories), `jsonl` (one rotated file shared by several
 processes), `lines` (events serialized and routed to their stream), `writer` (the
-collector's threaded group-commit writer) and `direct` (the synchronous writer of
-command-line producers and `beacon-hooks`). Submodules load on use: the hook path must not
+collector's threaded group-commit writer), `direct` (the synchronous writer of
+command-line producers and `beacon-hooks`) and `durable` (whole writes, fsyncs and private
+directories, for these and Beacon's other files). Submodules load on use: the hook path must not
 pay for the threaded writer.
 """

@@ -11,7 +11,6 @@ recorded in the lock file. Stdlib only, and light (no `pathlib`, `dataclasses` o
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import stat
@@ -26,6 +25,7 @@ from beacon.logfiles.chain import (
     file_head,
     path_head,
 )
+from beacon.logfiles.durable import fsync_dir, write_all
 from beacon.logfiles.names import ROTATE_ARCHIVES, ROTATE_BYTES
 
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this module
@@ -323,7 +323,7 @@ class JsonlFile:
         part would become a torn line in the middle of the file once the retry appends.
         """
         try:
-            _write_all(fd, b"".join(pieces))
+            write_all(fd, b"".join(pieces))
         except OSError:
             with suppress(OSError):
                 os.ftruncate(fd, start)
@@ -349,7 +349,7 @@ class JsonlFile:
                     os.replace(source, f"{base}.{i + 1}")
             os.replace(base, f"{base}.1")
         self.rotations += 1
-        _fsync_dir(os.path.dirname(os.path.abspath(base)))
+        fsync_dir(os.path.dirname(os.path.abspath(base)))
         return self._current_fd()
 
     def repair_torn_tail(self) -> int:
@@ -376,7 +376,7 @@ class JsonlFile:
         fragment = os.pread(fd, size - cut, cut)
         torn = self._open(self.torn_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
-            _write_all(torn, fragment + b"\n")
+            write_all(torn, fragment + b"\n")
             os.fsync(torn)
         finally:
             os.close(torn)
@@ -398,26 +398,3 @@ def _last_newline_end(fd: int, size: int) -> int:
             return start + index + 1
         end = start
     return 0
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        if written <= 0:  # pragma: no cover - os.write raises instead on real errors
-            raise OSError(errno.EIO, "short write")
-        view = view[written:]
-
-
-def _fsync_dir(path: str) -> None:
-    """Make a rename durable; some filesystems refuse directory fsync, which is fine."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -5,12 +5,13 @@ Verified against Codex 0.169.0 recordings: the semantic name is the `event.name`
 (the observed time is used), int64 values arrive as strings. Codex spans are internal Rust
 functions and are dropped unless `include_codex_spans`; of the ~57 metrics only
 `codex.turn.token_usage` carries meaning (its `input` includes `cached_input`, so the cached
-part is subtracted and `total` is not reported as usage).
+part is subtracted and `total` is not reported as usage). Also the `[otel]` table of
+`config.toml` that points Codex at a collector (endpoint install and `beacon ci` write it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beacon.runtimes.coerce import as_bool, as_int, as_str, json_object
 from beacon.runtimes.context import MapContext
@@ -32,6 +33,10 @@ from beacon.runtimes.tool_calls import ToolCall, classify
 from beacon.schema.actions import Action, Severity
 from beacon.schema.event import Event
 
+if TYPE_CHECKING:  # tomlkit loads only when a config is written, not to map telemetry
+    from tomlkit import TOMLDocument
+    from tomlkit.items import Table
+
 HARNESS = "codex_cli"
 PREFIX = "codex."
 TOKEN_METRIC = "codex.turn.token_usage"
@@ -44,6 +49,44 @@ def detect(resource: Attributes, scope_name: str) -> str | None:
     if "codex" in service or scope_name.startswith("codex_otel") or scope_name == "codex":
         return HARNESS
     return None
+
+
+def otel_table(
+    http_url: str, *, log_user_prompt: bool, traces: bool = False, environment: str | None = None
+) -> Table:
+    """Codex's `[otel]` table: logs and metrics (and traces) as OTLP/HTTP protobuf to the
+    collector at `http_url` (Codex uses `otlp-http` endpoints verbatim, `/v1/<signal>`
+    included)."""
+    import tomlkit
+
+    otel = tomlkit.table()
+    if environment is not None:
+        otel.add("environment", environment)
+    otel.add("log_user_prompt", log_user_prompt)
+    signals = [("exporter", "logs"), ("metrics_exporter", "metrics")]
+    if traces:
+        signals.append(("trace_exporter", "traces"))
+    for key, signal in signals:
+        exporter = tomlkit.table(is_super_table=True)
+        target = tomlkit.table()
+        target.add("endpoint", f"{http_url}/v1/{signal}")
+        target.add("protocol", "binary")
+        exporter.add("otlp-http", target)
+        otel.add(key, exporter)
+    return otel
+
+
+def set_otel(doc: TOMLDocument, otel: Table) -> None:
+    """Make `otel` the `[otel]` table of a parsed `config.toml`: in place of an existing one
+    (its position kept, its sub-tables replaced), else appended after a blank line."""
+    import tomlkit
+
+    if "otel" in doc:
+        doc["otel"] = otel
+    else:
+        if doc.body:
+            doc.add(tomlkit.nl())
+        doc.add("otel", otel)
 
 
 def _version(attrs: Attributes, resource: Attributes) -> str | None:

@@ -371,15 +371,22 @@ _CLOSE = frozenset(")]}")
 _STRING_METHODS = ("matches", "contains", "startsWith", "endsWith")
 
 
-def _split(tokens: list[Token], op: str) -> list[list[Token]]:
-    """`tokens` split at depth-0 occurrences of `op`."""
-    parts: list[list[Token]] = [[]]
+def _depths(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
+    """Each token with the bracket depth after it (an opening bracket is inside its group,
+    a closing one outside)."""
     depth = 0
     for tok in tokens:
         if tok.kind == "op" and tok.text in _OPEN:
             depth += 1
         elif tok.kind == "op" and tok.text in _CLOSE:
             depth -= 1
+        yield depth, tok
+
+
+def _split(tokens: list[Token], op: str) -> list[list[Token]]:
+    """`tokens` split at depth-0 occurrences of `op`."""
+    parts: list[list[Token]] = [[]]
+    for depth, tok in _depths(tokens):
         if depth == 0 and tok.kind == "op" and tok.text == op:
             parts.append([])
         else:
@@ -391,15 +398,11 @@ def _wrapped(tokens: list[Token]) -> bool:
     """Whether the whole span is one parenthesized group."""
     if len(tokens) < 2 or tokens[0].text != "(" or tokens[-1].text != ")":
         return False
-    depth = 0
-    for i, tok in enumerate(tokens):
-        if tok.kind == "op" and tok.text in _OPEN:
-            depth += 1
-        elif tok.kind == "op" and tok.text in _CLOSE:
-            depth -= 1
-            if depth == 0 and i != len(tokens) - 1:
-                return False
-    return True
+    last = len(tokens) - 1
+    return not any(
+        depth == 0 and tok.kind == "op" and tok.text in _CLOSE and i != last
+        for i, (depth, tok) in enumerate(_depths(tokens))
+    )
 
 
 def _path_at(tokens: list[Token], start: int) -> tuple[str, str, int] | None:
@@ -491,14 +494,8 @@ def shape_of(tokens: list[Token]) -> Shape:
     """The pre-check shape of an expression's tokens (conservative: unknown → opaque)."""
     if not tokens:
         return OPAQUE
-    depth = 0
-    for tok in tokens:
-        if tok.kind == "op" and tok.text in _OPEN:
-            depth += 1
-        elif tok.kind == "op" and tok.text in _CLOSE:
-            depth -= 1
-        elif depth == 0 and tok.text == "?":
-            return OPAQUE  # a conditional binds loosest; model it as unknown
+    if any(depth == 0 and tok.text == "?" for depth, tok in _depths(tokens)):
+        return OPAQUE  # a conditional binds loosest; model it as unknown
     ors = _split(tokens, "||")
     if len(ors) > 1:
         return Shape("any", parts=tuple(shape_of(p) for p in ors))

@@ -19,6 +19,7 @@ import zlib
 from pathlib import Path
 
 from beacon.errors import ConfigError
+from beacon.logfiles.durable import write_synced
 from shippers._compress import pick
 from shippers.config import ShipConfig
 from shippers.sinks import Batch, PermanentError, Retry, RetryableError, host_label
@@ -85,14 +86,7 @@ class FileSink:
                 f"{self.temp_prefix}{os.getpid()}-{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}"
             )
             try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self.file_mode)
-                try:
-                    view = memoryview(body)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                write_synced(tmp, body, flags=os.O_EXCL, mode=self.file_mode)
                 os.chmod(tmp, self.file_mode)  # exact mode whatever the umask
                 _publish(tmp, path)
             except BaseException:

@@ -22,6 +22,7 @@ from tomlkit.items import Table
 from beacon.ci.agents.base import AgentEnv, Env, Target
 from beacon.ci.private import private_dir, write_private
 from beacon.errors import ConfigError
+from beacon.runtimes import codex_cli
 
 NAME = "codex"
 ALIASES = ("codex_cli", "codex-cli")
@@ -62,17 +63,7 @@ def user_codex_home(env: Env) -> Path:
 def otel_table(target: Target) -> Table:
     """The `[otel]` table: logs and metrics over OTLP/HTTP protobuf, prompts included
     (redacted before writing). No trace exporter: the collector drops Codex spans."""
-    otel = tomlkit.table()
-    otel.add("environment", "ci")
-    otel.add("log_user_prompt", True)
-    for key, signal in (("exporter", "logs"), ("metrics_exporter", "metrics")):
-        exporter = tomlkit.table(is_super_table=True)
-        http = tomlkit.table()
-        http.add("endpoint", f"{target.http_url}/v1/{signal}")
-        http.add("protocol", "binary")
-        exporter.add("otlp-http", http)
-        otel.add(key, exporter)
-    return otel
+    return codex_cli.otel_table(target.http_url, log_user_prompt=True, environment="ci")
 
 
 def config_text(source: Path, target: Target) -> str:
@@ -87,12 +78,7 @@ def config_text(source: Path, target: Target) -> str:
         doc = tomlkit.parse(text)
     except TOMLKitError as exc:
         raise ConfigError(f"{source}: invalid TOML in the Codex config: {exc}") from None
-    if "otel" in doc:
-        doc["otel"] = otel_table(target)  # in place: the table keeps its position
-    else:
-        if doc.body:
-            doc.add(tomlkit.nl())
-        doc.add("otel", otel_table(target))
+    codex_cli.set_otel(doc, otel_table(target))
     return tomlkit.dumps(doc)
 
 

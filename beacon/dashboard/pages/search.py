@@ -26,7 +26,7 @@ from beacon.dashboard.params import (
     parse_position,
     parse_stream,
 )
-from beacon.dashboard.templating import api, page
+from beacon.dashboard.templating import api, api_result, page
 from beacon.dashboard.timeline import message_text
 from beacon.schema.actions import Severity
 
@@ -236,7 +236,7 @@ async def summary_api(request: web.Request) -> web.Response:
     stream = parse_stream(request.query)
     outcome = await ctx.index_view(stream)
     if outcome.value is None:
-        return api({"status": "indexing", "progress": ctx.progress(stream)}, status=202)
+        return api_result(ctx.indexing(stream))
     return api(
         {
             "status": "ok" if outcome.current else "updating",

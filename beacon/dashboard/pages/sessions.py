@@ -22,7 +22,7 @@ from beacon.dashboard import timeline as readable
 from beacon.dashboard.context import KEY, Dashboard
 from beacon.dashboard.index import note_prompt
 from beacon.dashboard.params import filter_values, parse_filter, parse_limit
-from beacon.dashboard.templating import api, page
+from beacon.dashboard.templating import api, api_result, page
 from beacon.errors import UsageError
 
 routes = web.RouteTableDef()
@@ -38,7 +38,7 @@ async def list_sessions(ctx: Dashboard, query: Any) -> dict[str, Any]:
     found: list[SessionSummary]
     if where.empty:
         if view is None:
-            return {"status": "indexing", "progress": ctx.progress("runtime")}
+            return ctx.indexing("runtime")
         found = summaries_of(view.tallies().values())
         prompts = view.first_prompts()
     else:
@@ -97,8 +97,7 @@ async def sessions_page(request: web.Request) -> web.Response:
 @routes.get("/api/sessions")
 async def sessions_api(request: web.Request) -> web.Response:
     """Sessions as JSON (`status` `indexing` with 202 while a first index is built)."""
-    result = await list_sessions(request.app[KEY], request.query)
-    return api(result, status=202 if result["status"] == "indexing" else 200)
+    return api_result(await list_sessions(request.app[KEY], request.query))
 
 
 async def session_timeline(ctx: Dashboard, session_id: str, everything: bool) -> dict[str, Any]:

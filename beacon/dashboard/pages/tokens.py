@@ -18,7 +18,7 @@ from beacon.audit.query import Filter, iter_search
 from beacon.audit.usage import UsageKey, UsageRow, add_usage, usage_totals
 from beacon.dashboard.context import KEY, Dashboard
 from beacon.dashboard.params import filter_values, parse_filter
-from beacon.dashboard.templating import api, page
+from beacon.dashboard.templating import api_result, page
 from beacon.errors import UsageError
 
 routes = web.RouteTableDef()
@@ -70,7 +70,7 @@ async def token_usage(ctx: Dashboard, query: Any) -> dict[str, Any]:
     if only_days:
         outcome = await ctx.index_view("runtime")
         if not outcome.current or outcome.value is None:
-            return {"status": "indexing", "progress": ctx.progress("runtime"), "days": days}
+            return ctx.indexing("runtime", days=days)
         family = Filter(harnesses=where.harnesses)
         start = where.since[:10] if where.since else ""
         rows = {
@@ -105,5 +105,4 @@ async def tokens_page(request: web.Request) -> web.Response:
 async def tokens_api(request: web.Request) -> web.Response:
     """Tokens and cost: `total`, `by_day`, `by_model`, `by_harness`, `by_session`,
     `by_day_model` (202 with `progress` while a first index is built)."""
-    data = await token_usage(request.app[KEY], request.query)
-    return api(data, status=202 if data["status"] == "indexing" else 200)
+    return api_result(await token_usage(request.app[KEY], request.query))

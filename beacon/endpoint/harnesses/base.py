@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -92,3 +93,14 @@ def on_path(layout: Layout, *names: str) -> str | None:
         if found:
             return found
     return None
+
+
+def reporter(harness: Harness, path: Path | None, hooks: str) -> Callable[[str, str], HarnessState]:
+    """`state(status, detail)` for one check: the harness, the file it read (None: the
+    environment) and its hooks state filled in."""
+    where = None if path is None else str(path)
+
+    def state(status: str, detail: str) -> HarnessState:
+        return HarnessState(harness.name, harness.runtime, status, detail, where, hooks)
+
+    return state

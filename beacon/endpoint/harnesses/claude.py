@@ -16,17 +16,15 @@ from beacon.endpoint.harnesses import jsonfile
 from beacon.endpoint.harnesses.base import (
     DISABLED,
     ENABLED,
-    HOOKS_INSTALLED,
-    HOOKS_MISSING,
     MISCONFIGURED,
     MISSING,
     FileEdit,
     HarnessState,
     on_path,
+    reporter,
 )
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
-from beacon.endpoint.transaction import read_bytes
 
 SETTINGS = "claude.settings"
 ENV_KEYS = [
@@ -86,78 +84,34 @@ class Claude:
         """Beacon's hook groups: command hooks where HTTP is unsupported or fallback matters."""
         command = {"type": "command", "command": settings.hook_command("claude"), "timeout": 10}
         http = {"type": "http", "url": f"{settings.http_endpoint}/v1/hooks/claude", "timeout": 10}
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for event in (*COMMAND_EVENTS, *HTTP_EVENTS):
-            group: dict[str, Any] = {"matcher": "*"} if event in TOOL_EVENTS else {}
-            group["hooks"] = [dict(command if event in COMMAND_EVENTS else http)]
-            groups[event] = [group]
-        return groups
+        handlers = {**dict.fromkeys(COMMAND_EVENTS, command), **dict.fromkeys(HTTP_EVENTS, http)}
+        return jsonfile.hook_groups(handlers, TOOL_EVENTS, "*")
 
     def configure(self, edit: FileEdit, current: bytes | None, settings: EndpointSettings) -> bytes:
         doc = jsonfile.load_object(edit.path, current)
         jsonfile.section(doc, "env", edit.path).update(self.env(settings))
-        hooks = doc.get("hooks")
-        if isinstance(hooks, dict):
-            jsonfile.strip_handlers(hooks, _is_ours)  # a previous install's, re-added below
-        if settings.hooks:
-            jsonfile.add_groups(
-                jsonfile.section(doc, "hooks", edit.path), self.hook_groups(settings)
-            )
-        jsonfile.drop_if_empty(doc, "hooks", jsonfile.load_object(edit.path, current))
+        groups = self.hook_groups(settings) if settings.hooks else None
+        jsonfile.set_hooks(doc, edit.path, current, _is_ours, groups)
         return jsonfile.finish(doc, current)
 
     def revert(
         self, edit: FileEdit, current: bytes, original: bytes | None, settings: EndpointSettings
     ) -> bytes | None:
-        path = edit.path
-        doc = jsonfile.load_object(path, current)
-        before = jsonfile.load_object(path, original) if original is not None else None
-        env = doc.get("env")
-        if isinstance(env, dict):
-            old_env = before.get("env") if before else None
-            jsonfile.restore_keys(env, old_env if isinstance(old_env, dict) else None, ENV_KEYS)
-            jsonfile.drop_if_empty(doc, "env", before)
-        hooks = doc.get("hooks")
-        if isinstance(hooks, dict):
-            jsonfile.strip_handlers(hooks, _is_ours)
-            jsonfile.drop_if_empty(doc, "hooks", before)
-        if original is None and not doc:
-            return None
-        return jsonfile.finish(doc, current)
+        return jsonfile.revert_settings(edit.path, current, original, _is_ours, {"env": ENV_KEYS})
 
     def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
         path = self.settings_path(layout)
-        data = read_bytes(path)
-        where = str(path)
-        hooks_state = HOOKS_MISSING
-        if data is None:
-            return HarnessState(
-                self.name, self.runtime, MISSING, "no settings file", where, hooks_state
-            )
-        doc = jsonfile.load_object(path, data)
-        if jsonfile.has_handlers(doc.get("hooks"), _is_ours):
-            hooks_state = HOOKS_INSTALLED
+        doc, hooks = jsonfile.read_settings(path, _is_ours)
+        state = reporter(self, path, hooks)
+        if doc is None:
+            return state(MISSING, "no settings file")
         env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
         assert isinstance(env, dict)
         switch = str(env.get("CLAUDE_CODE_ENABLE_TELEMETRY", ""))
         if not switch:
-            return HarnessState(
-                self.name,
-                self.runtime,
-                MISSING,
-                "env.CLAUDE_CODE_ENABLE_TELEMETRY not set",
-                where,
-                hooks_state,
-            )
+            return state(MISSING, "env.CLAUDE_CODE_ENABLE_TELEMETRY not set")
         if switch.lower() not in ("1", "true"):
-            return HarnessState(
-                self.name,
-                self.runtime,
-                DISABLED,
-                f"env.CLAUDE_CODE_ENABLE_TELEMETRY={switch}",
-                where,
-                hooks_state,
-            )
+            return state(DISABLED, f"env.CLAUDE_CODE_ENABLE_TELEMETRY={switch}")
         wanted = self.env(settings)
         wrong = [
             f"env.{key}={env.get(key)!r} (expected {wanted[key]!r})"
@@ -169,17 +123,8 @@ class Claude:
             if str(env.get(key, "")).rstrip("/") != wanted[key]
         ]
         if wrong:
-            return HarnessState(
-                self.name, self.runtime, MISCONFIGURED, "; ".join(wrong), where, hooks_state
-            )
-        return HarnessState(
-            self.name,
-            self.runtime,
-            ENABLED,
-            f"OTLP logs to {settings.http_endpoint}",
-            where,
-            hooks_state,
-        )
+            return state(MISCONFIGURED, "; ".join(wrong))
+        return state(ENABLED, f"OTLP logs to {settings.http_endpoint}")
 
     def guidance(self, settings: EndpointSettings) -> list[str]:
         return []

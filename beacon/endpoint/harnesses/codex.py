@@ -21,18 +21,19 @@ from beacon.endpoint.harnesses import jsonfile
 from beacon.endpoint.harnesses.base import (
     DISABLED,
     ENABLED,
-    HOOKS_INSTALLED,
     HOOKS_MISSING,
     MISCONFIGURED,
     MISSING,
     FileEdit,
     HarnessState,
     on_path,
+    reporter,
 )
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
 from beacon.endpoint.transaction import read_bytes
 from beacon.errors import ConfigError
+from beacon.runtimes import codex_cli
 
 CONFIG = "codex.config"
 HOOKS = "codex.hooks"
@@ -68,68 +69,37 @@ class Codex:
 
     def otel_table(self, settings: EndpointSettings) -> Table:
         """The `[otel]` table install writes."""
-        otel = tomlkit.table()
-        otel.add("log_user_prompt", settings.full_content)
-        signals = [("exporter", "logs"), ("metrics_exporter", "metrics")]
-        if settings.include_codex_spans:
-            signals.append(("trace_exporter", "traces"))
-        for key, signal in signals:
-            exporter = tomlkit.table(is_super_table=True)
-            target = tomlkit.table()
-            target.add("endpoint", f"{settings.http_endpoint}/v1/{signal}")
-            target.add("protocol", "binary")
-            exporter.add("otlp-http", target)
-            otel.add(key, exporter)
-        return otel
+        return codex_cli.otel_table(
+            settings.http_endpoint,
+            log_user_prompt=settings.full_content,
+            traces=settings.include_codex_spans,
+        )
 
     def hook_groups(self, settings: EndpointSettings) -> dict[str, list[dict[str, Any]]]:
         """Beacon's command hooks for `hooks.json` (docs/hooks.md)."""
         handler = {"type": "command", "command": settings.hook_command("codex"), "timeout": 10}
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for event in HOOK_EVENTS:
-            group: dict[str, Any] = {"matcher": "*"} if event in TOOL_EVENTS else {}
-            group["hooks"] = [dict(handler)]
-            groups[event] = [group]
-        return groups
+        return jsonfile.hook_groups(dict.fromkeys(HOOK_EVENTS, handler), TOOL_EVENTS, "*")
 
     def configure(self, edit: FileEdit, current: bytes | None, settings: EndpointSettings) -> bytes:
         if edit.kind == HOOKS:
             return self._configure_hooks(edit.path, current, settings)
         doc = _parse(edit.path, current)
-        otel = self.otel_table(settings)
-        if "otel" in doc:
-            doc["otel"] = otel  # in place, sub-tables included
-        else:
-            if doc.body:
-                doc.add(tomlkit.nl())
-            doc.add("otel", otel)
+        codex_cli.set_otel(doc, self.otel_table(settings))
         return tomlkit.dumps(doc).encode()
 
     def _configure_hooks(
         self, path: Path, current: bytes | None, settings: EndpointSettings
     ) -> bytes:
         doc = jsonfile.load_object(path, current)
-        hooks = doc.get("hooks")
-        if isinstance(hooks, dict):
-            jsonfile.strip_handlers(hooks, _is_ours)
-        if settings.hooks:
-            jsonfile.add_groups(jsonfile.section(doc, "hooks", path), self.hook_groups(settings))
-        jsonfile.drop_if_empty(doc, "hooks", jsonfile.load_object(path, current))
+        groups = self.hook_groups(settings) if settings.hooks else None
+        jsonfile.set_hooks(doc, path, current, _is_ours, groups)
         return jsonfile.finish(doc, current)
 
     def revert(
         self, edit: FileEdit, current: bytes, original: bytes | None, settings: EndpointSettings
     ) -> bytes | None:
         if edit.kind == HOOKS:
-            doc = jsonfile.load_object(edit.path, current)
-            before = jsonfile.load_object(edit.path, original) if original is not None else None
-            hooks = doc.get("hooks")
-            if isinstance(hooks, dict):
-                jsonfile.strip_handlers(hooks, _is_ours)
-                jsonfile.drop_if_empty(doc, "hooks", before)
-            if original is None and not doc:
-                return None
-            return jsonfile.finish(doc, current)
+            return jsonfile.revert_settings(edit.path, current, original, _is_ours)
         doc = _parse(edit.path, current)
         old = _parse(edit.path, original) if original is not None else None
         if old is not None and "otel" in old:
@@ -144,20 +114,12 @@ class Codex:
     def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
         home = self.codex_home(layout)
         path = home / "config.toml"
-        hooks_state = HOOKS_MISSING
-        hooks_data = read_bytes(home / "hooks.json")
-        if hooks_data is not None:
-            try:
-                hooks_doc = jsonfile.load_object(home / "hooks.json", hooks_data)
-            except ConfigError:
-                hooks_doc = {}
-            if jsonfile.has_handlers(hooks_doc.get("hooks"), _is_ours):
-                hooks_state = HOOKS_INSTALLED
+        try:
+            _, hooks = jsonfile.read_settings(home / "hooks.json", _is_ours)
+        except ConfigError:
+            hooks = HOOKS_MISSING
         data = read_bytes(path)
-
-        def state(status: str, detail: str) -> HarnessState:
-            return HarnessState(self.name, self.runtime, status, detail, str(path), hooks_state)
-
+        state = reporter(self, path, hooks)
         if data is None:
             return state(MISSING, "no config.toml")
         try:

@@ -16,6 +16,7 @@ from beacon.endpoint.harnesses.base import (
     FileEdit,
     HarnessState,
     on_path,
+    reporter,
 )
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
@@ -55,28 +56,15 @@ class Copilot:
 
     def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
         env = layout.env
+        state = reporter(self, None, HOOKS_UNSUPPORTED)
         endpoint = env.get("COPILOT_OTEL_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         if env.get("COPILOT_OTEL_ENABLED", "").lower() != "true" and not endpoint:
-            return HarnessState(
-                self.name,
-                self.runtime,
-                MISSING,
-                "COPILOT_OTEL_ENABLED not set in this environment",
-                None,
-                HOOKS_UNSUPPORTED,
-            )
+            return state(MISSING, "COPILOT_OTEL_ENABLED not set in this environment")
         if (endpoint or "").rstrip("/") != settings.http_endpoint:
-            return HarnessState(
-                self.name,
-                self.runtime,
-                MISCONFIGURED,
-                f"OTLP endpoint {endpoint!r} (expected {settings.http_endpoint!r})",
-                None,
-                HOOKS_UNSUPPORTED,
+            return state(
+                MISCONFIGURED, f"OTLP endpoint {endpoint!r} (expected {settings.http_endpoint!r})"
             )
-        return HarnessState(
-            self.name, self.runtime, ENABLED, f"env points to {endpoint}", None, HOOKS_UNSUPPORTED
-        )
+        return state(ENABLED, f"env points to {endpoint}")
 
     def guidance(self, settings: EndpointSettings) -> list[str]:
         exports = " ".join(f"{k}={v}" for k, v in self.variables(settings).items())

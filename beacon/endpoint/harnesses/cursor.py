@@ -21,6 +21,7 @@ from beacon.endpoint.harnesses.base import (
     FileEdit,
     HarnessState,
     on_path,
+    reporter,
 )
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
@@ -69,9 +70,7 @@ class Cursor:
         hooks = jsonfile.section(doc, "hooks", edit.path)
         _strip(hooks)
         command = settings.hook_command("cursor")
-        for event in HOOK_EVENTS:
-            existing = hooks.get(event)
-            hooks[event] = [*(existing if isinstance(existing, list) else []), {"command": command}]
+        jsonfile.add_groups(hooks, {event: [{"command": command}] for event in HOOK_EVENTS})
         return jsonfile.finish(doc, current)
 
     def revert(
@@ -91,10 +90,9 @@ class Cursor:
     def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
         path = self.hooks_path(layout)
         data = read_bytes(path)
+        missing = reporter(self, path, HOOKS_MISSING)
         if data is None:
-            return HarnessState(
-                self.name, self.runtime, MISSING, "no hooks.json", str(path), HOOKS_MISSING
-            )
+            return missing(MISSING, "no hooks.json")
         hooks = jsonfile.load_object(path, data).get("hooks")
         entries = [
             e
@@ -104,32 +102,12 @@ class Cursor:
             if _ours(e)
         ]
         if not entries:
-            return HarnessState(
-                self.name,
-                self.runtime,
-                MISSING,
-                "no beacon-hooks entries",
-                str(path),
-                HOOKS_MISSING,
-            )
+            return missing(MISSING, "no beacon-hooks entries")
+        installed = reporter(self, path, HOOKS_INSTALLED)
         wanted = f"--collector {settings.http_endpoint}"
         if not all(wanted in str(e.get("command")) for e in entries):
-            return HarnessState(
-                self.name,
-                self.runtime,
-                MISCONFIGURED,
-                f"beacon-hooks entries do not pass {wanted}",
-                str(path),
-                HOOKS_INSTALLED,
-            )
-        return HarnessState(
-            self.name,
-            self.runtime,
-            ENABLED,
-            f"{len(entries)} beacon-hooks entries",
-            str(path),
-            HOOKS_INSTALLED,
-        )
+            return installed(MISCONFIGURED, f"beacon-hooks entries do not pass {wanted}")
+        return installed(ENABLED, f"{len(entries)} beacon-hooks entries")
 
     def guidance(self, settings: EndpointSettings) -> list[str]:
         return []

@@ -15,17 +15,15 @@ from beacon.endpoint.harnesses import jsonfile
 from beacon.endpoint.harnesses.base import (
     DISABLED,
     ENABLED,
-    HOOKS_INSTALLED,
-    HOOKS_MISSING,
     MISCONFIGURED,
     MISSING,
     FileEdit,
     HarnessState,
     on_path,
+    reporter,
 )
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
-from beacon.endpoint.transaction import read_bytes
 
 SETTINGS = "gemini.settings"
 TELEMETRY_KEYS = [
@@ -74,61 +72,29 @@ class Gemini:
     def hook_groups(self, settings: EndpointSettings) -> dict[str, list[dict[str, Any]]]:
         """Beacon's command hooks (docs/hooks.md)."""
         handler = {"type": "command", "command": settings.hook_command("gemini")}
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for event in HOOK_EVENTS:
-            group: dict[str, Any] = {"matcher": ".*"} if event in TOOL_EVENTS else {}
-            group["hooks"] = [dict(handler)]
-            groups[event] = [group]
-        return groups
+        return jsonfile.hook_groups(dict.fromkeys(HOOK_EVENTS, handler), TOOL_EVENTS, ".*")
 
     def configure(self, edit: FileEdit, current: bytes | None, settings: EndpointSettings) -> bytes:
         doc = jsonfile.load_object(edit.path, current)
         telemetry = jsonfile.section(doc, "telemetry", edit.path)
         telemetry.update(self.telemetry(settings))
         telemetry.pop("outfile", None)
-        hooks = doc.get("hooks")
-        if isinstance(hooks, dict):
-            jsonfile.strip_handlers(hooks, _is_ours)
-        if settings.hooks:
-            jsonfile.add_groups(
-                jsonfile.section(doc, "hooks", edit.path), self.hook_groups(settings)
-            )
-        jsonfile.drop_if_empty(doc, "hooks", jsonfile.load_object(edit.path, current))
+        groups = self.hook_groups(settings) if settings.hooks else None
+        jsonfile.set_hooks(doc, edit.path, current, _is_ours, groups)
         return jsonfile.finish(doc, current)
 
     def revert(
         self, edit: FileEdit, current: bytes, original: bytes | None, settings: EndpointSettings
     ) -> bytes | None:
-        doc = jsonfile.load_object(edit.path, current)
-        before = jsonfile.load_object(edit.path, original) if original is not None else None
-        telemetry = doc.get("telemetry")
-        if isinstance(telemetry, dict):
-            old = before.get("telemetry") if before else None
-            jsonfile.restore_keys(telemetry, old if isinstance(old, dict) else None, TELEMETRY_KEYS)
-            jsonfile.drop_if_empty(doc, "telemetry", before)
-        hooks = doc.get("hooks")
-        if isinstance(hooks, dict):
-            jsonfile.strip_handlers(hooks, _is_ours)
-            jsonfile.drop_if_empty(doc, "hooks", before)
-        if original is None and not doc:
-            return None
-        return jsonfile.finish(doc, current)
+        blocks = {"telemetry": TELEMETRY_KEYS}
+        return jsonfile.revert_settings(edit.path, current, original, _is_ours, blocks)
 
     def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
         path = self.settings_path(layout)
-        data = read_bytes(path)
-        if data is None:
-            return HarnessState(
-                self.name, self.runtime, MISSING, "no settings file", str(path), HOOKS_MISSING
-            )
-        doc = jsonfile.load_object(path, data)
-        hooks = (
-            HOOKS_INSTALLED if jsonfile.has_handlers(doc.get("hooks"), _is_ours) else HOOKS_MISSING
-        )
-
-        def state(status: str, detail: str) -> HarnessState:
-            return HarnessState(self.name, self.runtime, status, detail, str(path), hooks)
-
+        doc, hooks = jsonfile.read_settings(path, _is_ours)
+        state = reporter(self, path, hooks)
+        if doc is None:
+            return state(MISSING, "no settings file")
         telemetry = doc.get("telemetry")
         if not isinstance(telemetry, dict):
             return state(MISSING, "no telemetry block")

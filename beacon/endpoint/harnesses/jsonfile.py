@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from beacon.endpoint.harnesses.base import HOOKS_INSTALLED, HOOKS_MISSING
+from beacon.endpoint.transaction import read_bytes
 from beacon.errors import ConfigError
 
 _INDENT = re.compile(rb'^([ \t]+)["}\]]', re.M)
@@ -78,6 +80,44 @@ def drop_if_empty(doc: dict[str, Any], key: str, original: dict[str, Any] | None
         doc.pop(key, None)
 
 
+def revert_settings(
+    path: Path,
+    current: bytes,
+    original: bytes | None,
+    is_ours: Callable[[Handler], bool],
+    blocks: Mapping[str, list[str]] | None = None,
+) -> bytes | None:
+    """`current` without Beacon's hook handlers, and each block's keys (`{"env": [...]}`) as
+    `original` had them; None when nothing is left of a file Beacon created."""
+    doc = load_object(path, current)
+    before = load_object(path, original) if original is not None else None
+    for key, keys in (blocks or {}).items():
+        block = doc.get(key)
+        if isinstance(block, dict):
+            old = before.get(key) if before else None
+            restore_keys(block, old if isinstance(old, dict) else None, keys)
+            drop_if_empty(doc, key, before)
+    hooks = doc.get("hooks")
+    if isinstance(hooks, dict):
+        strip_handlers(hooks, is_ours)
+        drop_if_empty(doc, "hooks", before)
+    if original is None and not doc:
+        return None
+    return finish(doc, current)
+
+
+def read_settings(
+    path: Path, is_ours: Callable[[Handler], bool]
+) -> tuple[dict[str, Any] | None, str]:
+    """A settings file's object (None when there is no file) and whether it holds Beacon's
+    hook handlers (`installed` or `missing`); ConfigError when it does not parse."""
+    data = read_bytes(path)
+    if data is None:
+        return None, HOOKS_MISSING
+    doc = load_object(path, data)
+    return doc, HOOKS_INSTALLED if has_handlers(doc.get("hooks"), is_ours) else HOOKS_MISSING
+
+
 # ----------------------------------------------------------------------------- hook groups
 # Claude Code, Codex and Gemini CLI share one hooks schema:
 # {"hooks": {"<Event>": [{"matcher": "...", "hooks": [{"type": "command", ...}]}]}}
@@ -122,6 +162,35 @@ def has_handlers(hooks: Any, is_ours: Callable[[Handler], bool]) -> bool:
             if isinstance(handlers, list) and any(_ours(h, is_ours) for h in handlers):
                 return True
     return False
+
+
+def hook_groups(
+    handlers: Mapping[str, Handler], tool_events: tuple[str, ...], matcher: str
+) -> dict[str, list[dict[str, Any]]]:
+    """One group per event holding its handler (a copy); tool events get `matcher`."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for event, handler in handlers.items():
+        group: dict[str, Any] = {"matcher": matcher} if event in tool_events else {}
+        group["hooks"] = [dict(handler)]
+        groups[event] = [group]
+    return groups
+
+
+def set_hooks(
+    doc: dict[str, Any],
+    path: Path,
+    current: bytes | None,
+    is_ours: Callable[[Handler], bool],
+    groups: dict[str, list[dict[str, Any]]] | None,
+) -> None:
+    """Replace a previous install's handlers in `doc["hooks"]` with `groups` (None: hooks
+    off, only take them out); a `hooks` object `current` did not have is not left empty."""
+    hooks = doc.get("hooks")
+    if isinstance(hooks, dict):
+        strip_handlers(hooks, is_ours)
+    if groups is not None:
+        add_groups(section(doc, "hooks", path), groups)
+    drop_if_empty(doc, "hooks", load_object(path, current))
 
 
 def _ours(handler: Any, is_ours: Callable[[Handler], bool]) -> bool:

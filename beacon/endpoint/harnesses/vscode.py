@@ -24,6 +24,7 @@ from beacon.endpoint.harnesses.base import (
     FileEdit,
     HarnessState,
     on_path,
+    reporter,
 )
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.settings import EndpointSettings
@@ -108,12 +109,7 @@ class VSCode:
     def check(self, layout: Layout, settings: EndpointSettings) -> HarnessState:
         path = self.settings_path(layout)
         data = read_bytes(path)
-
-        def state(status: str, detail: str) -> HarnessState:
-            return HarnessState(
-                self.name, self.runtime, status, detail, str(path), HOOKS_UNSUPPORTED
-            )
-
+        state = reporter(self, path, HOOKS_UNSUPPORTED)
         if data is None:
             return state(MISSING, "no user settings.json")
         try:

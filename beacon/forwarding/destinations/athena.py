@@ -13,7 +13,6 @@ from beacon.forwarding.dialect import (
     PARTITION,
     QUERY_FROM,
     QUERY_TO,
-    SLACK_DAYS,
     TABLES,
     SqlDialect,
 )
@@ -89,20 +88,13 @@ class AthenaDialect(SqlDialect):
 
     def create_statements(self, options: PackOptions) -> list[str]:
         """The database, then one projected external table per stream."""
-        width = max(len(c.name) for c in self.columns()) + 3
+        columns = self.aligned_columns(lambda name: f"`{name}`")
         statements = [f"CREATE DATABASE IF NOT EXISTS {DATABASE.ref}"]
         for stream in options.streams:
-            columns = self.columns()
-            lines = []
-            for i, c in enumerate(columns):
-                comma = "," if i < len(columns) - 1 else ""
-                entry = f"  `{c.name}`{' ' * (width - len(c.name))}{c.type}{comma}"
-                lines.append(f"{entry}  -- {c.description}")
             location = f"s3://{BUCKET.ref}/{PREFIX.ref}/{stream}/"
             statements.append(
                 f"CREATE EXTERNAL TABLE IF NOT EXISTS {self.table(stream)} (\n"
-                + "\n".join(lines)
-                + "\n)\n"
+                f"{columns}\n)\n"
                 f"PARTITIONED BY (`{PARTITION}` string)\n"
                 "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\n"
                 "WITH SERDEPROPERTIES (\n"
@@ -123,28 +115,17 @@ class AthenaDialect(SqlDialect):
             )
         return statements
 
-    def partition_range(self, since: bool) -> str:
-        """String comparison on the projected `date` (its format sorts as a date)."""
-        col = self.quote(PARTITION)
-        upper = (
-            f"date_format(date_add('day', {SLACK_DAYS}, DATE {self.param(QUERY_TO)}), '%Y-%m-%d')"
-        )
-        if not since:
-            return f"{col} <= {upper}"
-        lower = (
-            f"date_format(date_add('day', -{SLACK_DAYS}, DATE {self.param(QUERY_FROM)}), "
-            "'%Y-%m-%d')"
-        )
-        return f"{col} BETWEEN {lower} AND {upper}"
+    def shift_day(self, day: EnvVar, days: int) -> str:
+        """`date_format(date_add(…))`: the projected `date` is a string (it sorts as a date)."""
+        return f"date_format(date_add('day', {days}, DATE {self.param(day)}), '%Y-%m-%d')"
 
     def json_text(self, expr: str, path: str) -> str:
         """`json_extract_scalar` over the JSON text."""
         return f"json_extract_scalar({expr}, {self.literal(path)})"
 
-    def json_number(self, expr: str, path: str, integer: bool) -> str:
-        """`try_cast(json_extract_scalar(…) AS bigint|double)`."""
-        kind = "bigint" if integer else "double"
-        return f"try_cast({self.json_text(expr, path)} AS {kind})"
+    def safe_cast(self, expr: str, type_: str) -> str:
+        """`try_cast`."""
+        return f"try_cast({expr} AS {type_})"
 
     def regex(self, expr: str, pattern: str) -> str:
         """`regexp_like` (Java regex, unanchored)."""

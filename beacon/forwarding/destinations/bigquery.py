@@ -16,7 +16,6 @@ from beacon.forwarding.dialect import (
     PARTITION,
     QUERY_FROM,
     QUERY_TO,
-    SLACK_DAYS,
     TABLES,
     SqlDialect,
 )
@@ -93,21 +92,13 @@ class BigQueryDialect(SqlDialect):
 
     def create_statements(self, options: PackOptions) -> list[str]:
         """One hive-partitioned external table per stream."""
-        columns = self.columns()
-        width = max(len(c.name) for c in columns) + 3
+        columns = self.aligned_columns(self.ident)
         statements = []
         for stream in options.streams:
-            lines = []
-            for i, c in enumerate(columns):
-                comma = "," if i < len(columns) - 1 else ""
-                name = self.ident(c.name)
-                entry = f"  {name}{' ' * (width - len(name))}{c.type}{comma}"
-                lines.append(f"{entry}  -- {c.description}")
             base = f"gs://{BUCKET.ref}/{PREFIX.ref}/{stream}"
             statements.append(
                 f"CREATE OR REPLACE EXTERNAL TABLE {self.table(stream)} (\n"
-                + "\n".join(lines)
-                + "\n)\n"
+                f"{columns}\n)\n"
                 f"WITH PARTITION COLUMNS (\n  {self.ident(PARTITION)} DATE\n)\n"
                 "OPTIONS (\n"
                 "  format = 'NEWLINE_DELIMITED_JSON',\n"
@@ -121,14 +112,10 @@ class BigQueryDialect(SqlDialect):
             )
         return statements
 
-    def partition_range(self, since: bool) -> str:
-        """`date BETWEEN DATE_SUB(…) AND DATE_ADD(…)` on the DATE partition column."""
-        col = self.ident(PARTITION)
-        upper = f"DATE_ADD(DATE {self.param(QUERY_TO)}, INTERVAL {SLACK_DAYS} DAY)"
-        if not since:
-            return f"{col} <= {upper}"
-        lower = f"DATE_SUB(DATE {self.param(QUERY_FROM)}, INTERVAL {SLACK_DAYS} DAY)"
-        return f"{col} BETWEEN {lower} AND {upper}"
+    def shift_day(self, day: EnvVar, days: int) -> str:
+        """`DATE_ADD` / `DATE_SUB`, comparable with the DATE partition column."""
+        shift = "DATE_ADD" if days >= 0 else "DATE_SUB"
+        return f"{shift}(DATE {self.param(day)}, INTERVAL {abs(days)} DAY)"
 
     def day(self) -> str:
         """`SUBSTR(timestamp, 1, 10)`."""
@@ -138,10 +125,9 @@ class BigQueryDialect(SqlDialect):
         """`JSON_VALUE`."""
         return f"JSON_VALUE({expr}, {self.literal(path)})"
 
-    def json_number(self, expr: str, path: str, integer: bool) -> str:
-        """`SAFE_CAST(JSON_VALUE(…) AS INT64|FLOAT64)`."""
-        kind = "INT64" if integer else "FLOAT64"
-        return f"SAFE_CAST({self.json_text(expr, path)} AS {kind})"
+    def safe_cast(self, expr: str, type_: str) -> str:
+        """`SAFE_CAST`."""
+        return f"SAFE_CAST({expr} AS {type_})"
 
     def regex(self, expr: str, pattern: str) -> str:
         """`REGEXP_CONTAINS` with a raw string (RE2)."""

@@ -12,7 +12,6 @@ from beacon.forwarding.dialect import (
     PARTITION,
     QUERY_FROM,
     QUERY_TO,
-    SLACK_DAYS,
     TABLES,
     SqlDialect,
 )
@@ -85,22 +84,22 @@ class DuckDBDialect(SqlDialect):
             )
         return statements
 
-    def partition_range(self, since: bool) -> str:
-        """`date BETWEEN …` on the Hive partition (a DATE), widened by the slack."""
-        upper = f"CAST(DATE {self.param(QUERY_TO)} + INTERVAL {SLACK_DAYS} DAY AS DATE)"
-        if not since:
-            return f"{PARTITION} <= {upper}"
-        lower = f"CAST(DATE {self.param(QUERY_FROM)} - INTERVAL {SLACK_DAYS} DAY AS DATE)"
-        return f"{PARTITION} BETWEEN {lower} AND {upper}"
+    def partition_column(self) -> str:
+        """`date`, bare: the Hive partition reads as a DATE column."""
+        return PARTITION
+
+    def shift_day(self, day: EnvVar, days: int) -> str:
+        """`CAST(DATE … ± INTERVAL n DAY AS DATE)`."""
+        sign = "+" if days >= 0 else "-"
+        return f"CAST(DATE {self.param(day)} {sign} INTERVAL {abs(days)} DAY AS DATE)"
 
     def json_text(self, expr: str, path: str) -> str:
         """`json_extract_string`."""
         return f"json_extract_string({expr}, {self.literal(path)})"
 
-    def json_number(self, expr: str, path: str, integer: bool) -> str:
-        """`TRY_CAST(json_extract_string(…) AS BIGINT|DOUBLE)`."""
-        kind = "BIGINT" if integer else "DOUBLE"
-        return f"TRY_CAST({self.json_text(expr, path)} AS {kind})"
+    def safe_cast(self, expr: str, type_: str) -> str:
+        """`TRY_CAST`."""
+        return f"TRY_CAST({expr} AS {type_})"
 
     def regex(self, expr: str, pattern: str) -> str:
         """`regexp_matches` (RE2, unanchored)."""

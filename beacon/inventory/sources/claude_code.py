@@ -31,11 +31,11 @@ from beacon.inventory.telemetry import (
     DISABLED,
     ENABLED,
     MISCONFIGURED,
-    MISSING,
-    hooks_status,
+    by_precedence,
+    hooks_of,
     loopback_endpoint,
+    not_set,
     truthy,
-    unparsed,
 )
 
 NAME = "claude_code"
@@ -48,11 +48,11 @@ def claude_dir(scope: Scope) -> Path:
 
 def managed_dir(scope: Scope) -> Path:
     """Where managed (enterprise policy) settings live on this OS."""
-    if scope.is_macos:
-        return scope.system("/Library/Application Support/ClaudeCode")
-    if scope.is_windows:
-        return scope.system("C:/Program Files/ClaudeCode")
-    return scope.system("/etc/claude-code")
+    return scope.system_by_os(
+        macos="/Library/Application Support/ClaudeCode",
+        windows="C:/Program Files/ClaudeCode",
+        other="/etc/claude-code",
+    )
 
 
 def config_sources(scope: Scope) -> list[ConfigSource]:
@@ -109,22 +109,16 @@ def telemetry(survey: Survey) -> Status:
     ]
     env: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    for level in _PRECEDENCE:
-        for parsed in settings:
-            if parsed.source.scope != level or parsed.document is None:
-                continue
-            block = parsed.document.get("env")
-            if isinstance(block, Mapping):
-                for key, value in block.items():
-                    env[str(key)] = value
-                    origin[str(key)] = str(parsed.source.path)
-    broken = unparsed(settings)
+    for parsed, document in by_precedence(settings, _PRECEDENCE):
+        block = document.get("env")
+        if isinstance(block, Mapping):
+            for key, value in block.items():
+                env[str(key)] = value
+                origin[str(key)] = str(parsed.source.path)
     switch = env.get("CLAUDE_CODE_ENABLE_TELEMETRY")
     otel = [k for k in env if k.startswith("OTEL_")]
     if switch is None and not otel:
-        if broken:
-            return MISCONFIGURED, f"{broken[0].source.path} could not be read or parsed"
-        return MISSING, "no CLAUDE_CODE_ENABLE_TELEMETRY in any settings.json env block"
+        return not_set(settings, "no CLAUDE_CODE_ENABLE_TELEMETRY in any settings.json env block")
     where = origin.get("CLAUDE_CODE_ENABLE_TELEMETRY", origin.get(otel[0], "") if otel else "")
     if not truthy(switch):
         return DISABLED, f"CLAUDE_CODE_ENABLE_TELEMETRY is not 1 ({where})"
@@ -152,18 +146,12 @@ def telemetry(survey: Survey) -> Status:
     return ENABLED, f"OTLP {protocol} to {endpoint_key} on loopback ({origin[endpoint_key]})"
 
 
-def hooks(survey: Survey) -> str:
-    return hooks_status(
-        f for f in files_of(survey, NAME) if f.source.kind in (NATIVE, MANAGED_CONFIG)
-    )
-
-
 RUNTIME = Runtime(
     name=NAME,
     executables=("claude",),
     config_sources=config_sources,
     telemetry=telemetry,
-    hooks=hooks,
+    hooks=hooks_of(NAME, NATIVE, MANAGED_CONFIG),
     mcp_entries=mcp_entries,
     skill_roots=skill_roots,
 )

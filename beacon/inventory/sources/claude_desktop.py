@@ -3,14 +3,11 @@ A desktop app, not a coding CLI, but it launches MCP servers on the same machine
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from beacon.inventory.files import Survey
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
-from beacon.inventory.source import NATIVE, USER, ConfigSource, McpBlock, Runtime, Status
-from beacon.inventory.telemetry import MISSING, UNSUPPORTED
+from beacon.inventory.source import NATIVE, USER, ConfigSource, Runtime
+from beacon.inventory.telemetry import UNSUPPORTED, missing
 
 NAME = "claude_desktop"
 
@@ -18,14 +15,6 @@ NAME = "claude_desktop"
 def config_sources(scope: Scope) -> list[ConfigSource]:
     path = scope.app_config("Claude") / "claude_desktop_config.json"
     return [ConfigSource(NAME, path, USER, NATIVE, "json")]
-
-
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    return named_entries(document.get("mcpServers"), where="mcpServers", scope=source.scope)
-
-
-def telemetry(survey: Survey) -> Status:
-    return MISSING, "Claude Desktop has no OTLP export"
 
 
 def hooks(survey: Survey) -> str:
@@ -36,7 +25,7 @@ RUNTIME = Runtime(
     name=NAME,
     executables=(),
     config_sources=config_sources,
-    telemetry=telemetry,
+    telemetry=missing("Claude Desktop has no OTLP export"),
     hooks=hooks,
-    mcp_entries=mcp_entries,
+    mcp_entries=block_at("mcpServers"),
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from beacon.inventory.files import Survey
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
     HOOK_CONFIG,
@@ -16,7 +16,6 @@ from beacon.inventory.source import (
     PROJECT,
     USER,
     ConfigSource,
-    McpBlock,
     Runtime,
     SkillRoot,
     Status,
@@ -49,10 +48,6 @@ def config_sources(scope: Scope) -> list[ConfigSource]:
         ConfigSource(NAME, project / "config.toml", PROJECT, NATIVE, "toml"),
         ConfigSource(NAME, project / "hooks.json", PROJECT, HOOK_CONFIG, "json"),
     ]
-
-
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    return named_entries(document.get("mcp_servers"), where="mcp_servers", scope=source.scope)
 
 
 def skill_roots(scope: Scope) -> list[SkillRoot]:
@@ -122,6 +117,6 @@ RUNTIME = Runtime(
     config_sources=config_sources,
     telemetry=telemetry,
     hooks=hooks,
-    mcp_entries=mcp_entries,
+    mcp_entries=block_at("mcp_servers"),
     skill_roots=skill_roots,
 )

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from beacon.inventory.files import ParsedFile, Survey, list_files
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.files import list_files
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
     HOOK_CONFIG,
@@ -18,11 +15,9 @@ from beacon.inventory.source import (
     PROJECT,
     USER,
     ConfigSource,
-    McpBlock,
     Runtime,
-    Status,
 )
-from beacon.inventory.telemetry import MISSING, hooks_status
+from beacon.inventory.telemetry import hooks_of, missing
 
 NAME = "copilot_cli"
 
@@ -40,11 +35,6 @@ def hook_sources(scope: Scope) -> list[ConfigSource]:
     ]
 
 
-def hook_files(survey: Survey) -> list[ParsedFile]:
-    """The parsed Copilot hook files of a survey."""
-    return [f for f in survey.files if f.source.runtime == NAME and f.source.kind == HOOK_CONFIG]
-
-
 def config_sources(scope: Scope) -> list[ConfigSource]:
     home = scope.home / ".copilot"
     return [
@@ -54,25 +44,11 @@ def config_sources(scope: Scope) -> list[ConfigSource]:
     ]
 
 
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    if source.kind != MCP_CONFIG:
-        return McpBlock()
-    return named_entries(document.get("mcpServers"), where="mcpServers", scope=source.scope)
-
-
-def telemetry(survey: Survey) -> Status:
-    return MISSING, "Copilot CLI exports OTLP only when COPILOT_OTEL_ENABLED is set in its env"
-
-
-def hooks(survey: Survey) -> str:
-    return hooks_status(hook_files(survey))
-
-
 RUNTIME = Runtime(
     name=NAME,
     executables=("copilot",),
     config_sources=config_sources,
-    telemetry=telemetry,
-    hooks=hooks,
-    mcp_entries=mcp_entries,
+    telemetry=missing("Copilot CLI exports OTLP only when COPILOT_OTEL_ENABLED is set in its env"),
+    hooks=hooks_of(NAME, HOOK_CONFIG),
+    mcp_entries=block_at("mcpServers", kind=MCP_CONFIG),
 )

@@ -4,11 +4,9 @@ come from a VS Code fork and may hold comments, so they are read as JSONC."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
 
-from beacon.inventory.files import Survey
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
     HOOK_CONFIG,
@@ -17,22 +15,20 @@ from beacon.inventory.source import (
     PROJECT,
     USER,
     ConfigSource,
-    McpBlock,
     Runtime,
     SkillRoot,
-    Status,
 )
-from beacon.inventory.telemetry import MISSING, hooks_status
+from beacon.inventory.telemetry import hooks_of, missing
 
 NAME = "cursor"
 
 
-def _enterprise_hooks(scope: Scope) -> Any:
-    if scope.is_macos:
-        return scope.system("/Library/Application Support/Cursor/hooks.json")
-    if scope.is_windows:
-        return scope.system("C:/ProgramData/Cursor/hooks.json")
-    return scope.system("/etc/cursor/hooks.json")
+def _enterprise_hooks(scope: Scope) -> Path:
+    return scope.system_by_os(
+        macos="/Library/Application Support/Cursor/hooks.json",
+        windows="C:/ProgramData/Cursor/hooks.json",
+        other="/etc/cursor/hooks.json",
+    )
 
 
 def config_sources(scope: Scope) -> list[ConfigSource]:
@@ -46,10 +42,6 @@ def config_sources(scope: Scope) -> list[ConfigSource]:
     ]
 
 
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    return named_entries(document.get("mcpServers"), where="mcpServers", scope=source.scope)
-
-
 def skill_roots(scope: Scope) -> list[SkillRoot]:
     return [
         SkillRoot(NAME, scope.home / ".cursor" / "skills", USER),
@@ -59,22 +51,12 @@ def skill_roots(scope: Scope) -> list[SkillRoot]:
     ]
 
 
-def telemetry(survey: Survey) -> Status:
-    return MISSING, "Cursor has no OTLP export; it is observed through hooks"
-
-
-def hooks(survey: Survey) -> str:
-    return hooks_status(
-        f for f in survey.files if f.source.runtime == NAME and f.source.kind == HOOK_CONFIG
-    )
-
-
 RUNTIME = Runtime(
     name=NAME,
     executables=("cursor", "cursor-agent"),
     config_sources=config_sources,
-    telemetry=telemetry,
-    hooks=hooks,
-    mcp_entries=mcp_entries,
+    telemetry=missing("Cursor has no OTLP export; it is observed through hooks"),
+    hooks=hooks_of(NAME, HOOK_CONFIG),
+    mcp_entries=block_at("mcpServers"),
     skill_roots=skill_roots,
 )

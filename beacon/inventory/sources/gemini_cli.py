@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from beacon.inventory.files import Survey
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
     NATIVE,
     PROJECT,
     USER,
     ConfigSource,
-    McpBlock,
     Runtime,
     Status,
     files_of,
@@ -23,11 +22,11 @@ from beacon.inventory.telemetry import (
     DISABLED,
     ENABLED,
     MISCONFIGURED,
-    MISSING,
-    hooks_status,
+    by_precedence,
+    hooks_of,
     loopback_endpoint,
+    not_set,
     truthy,
-    unparsed,
 )
 
 NAME = "gemini_cli"
@@ -41,27 +40,18 @@ def config_sources(scope: Scope) -> list[ConfigSource]:
     ]
 
 
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    return named_entries(document.get("mcpServers"), where="mcpServers", scope=source.scope)
-
-
 def telemetry(survey: Survey) -> Status:
     """The `telemetry` block, project settings over user settings."""
     files = files_of(survey, NAME)
     merged: dict[str, Any] = {}
     where = ""
-    for level in (USER, PROJECT):
-        for parsed in files:
-            if parsed.source.scope == level and parsed.document is not None:
-                block = parsed.document.get("telemetry")
-                if isinstance(block, Mapping):
-                    merged.update(block)
-                    where = str(parsed.source.path)
+    for parsed, document in by_precedence(files, (USER, PROJECT)):
+        block = document.get("telemetry")
+        if isinstance(block, Mapping):
+            merged.update(block)
+            where = str(parsed.source.path)
     if not merged:
-        broken = unparsed(files)
-        if broken:
-            return MISCONFIGURED, f"{broken[0].source.path} could not be read or parsed"
-        return MISSING, "no telemetry block in settings.json"
+        return not_set(files, "no telemetry block in settings.json")
     if not truthy(merged.get("enabled")):
         return DISABLED, f"telemetry.enabled is not true ({where})"
     if merged.get("outfile"):
@@ -76,15 +66,11 @@ def telemetry(survey: Survey) -> Status:
     return ENABLED, f"OTLP {str(protocol)[:16]} to loopback ({where})"
 
 
-def hooks(survey: Survey) -> str:
-    return hooks_status(files_of(survey, NAME))
-
-
 RUNTIME = Runtime(
     name=NAME,
     executables=("gemini",),
     config_sources=config_sources,
     telemetry=telemetry,
-    hooks=hooks,
-    mcp_entries=mcp_entries,
+    hooks=hooks_of(NAME),
+    mcp_entries=block_at("mcpServers"),
 )

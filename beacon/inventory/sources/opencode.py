@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from beacon.inventory.files import Survey, list_files
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
     NATIVE,
@@ -16,11 +13,9 @@ from beacon.inventory.source import (
     PROJECT,
     USER,
     ConfigSource,
-    McpBlock,
     Runtime,
-    Status,
 )
-from beacon.inventory.telemetry import HOOK_COMMAND, INSTALLED, MISSING, NOT_INSTALLED
+from beacon.inventory.telemetry import HOOK_COMMAND, INSTALLED, NOT_INSTALLED, missing
 
 NAME = "opencode"
 PLUGIN_MARKERS = (HOOK_COMMAND, "beacon-managed-opencode-plugin")
@@ -42,14 +37,6 @@ def config_sources(scope: Scope) -> list[ConfigSource]:
     return sources
 
 
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    return named_entries(document.get("mcp"), where="mcp", scope=source.scope)
-
-
-def telemetry(survey: Survey) -> Status:
-    return MISSING, "OpenCode has no OTLP export; it is observed through Beacon's plugin"
-
-
 def hooks(survey: Survey) -> str:
     for parsed in survey.files:
         text = parsed.text if parsed.source.runtime == NAME else None
@@ -62,7 +49,7 @@ RUNTIME = Runtime(
     name=NAME,
     executables=("opencode",),
     config_sources=config_sources,
-    telemetry=telemetry,
+    telemetry=missing("OpenCode has no OTLP export; it is observed through Beacon's plugin"),
     hooks=hooks,
-    mcp_entries=mcp_entries,
+    mcp_entries=block_at("mcp"),
 )

@@ -12,6 +12,7 @@ from beacon.inventory.files import Survey
 from beacon.inventory.mcp import named_entries
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
+    HOOK_CONFIG,
     MCP_CONFIG,
     NATIVE,
     PROJECT,
@@ -22,17 +23,17 @@ from beacon.inventory.source import (
     Status,
     files_of,
 )
-from beacon.inventory.sources.copilot_cli import hook_files
+from beacon.inventory.sources import copilot_cli
 from beacon.inventory.telemetry import (
     DISABLED,
     ENABLED,
     MISCONFIGURED,
-    MISSING,
-    hooks_status,
+    by_precedence,
+    hooks_of,
     loopback_endpoint,
+    not_set,
     setting,
     truthy,
-    unparsed,
 )
 
 NAME = "vscode_copilot"
@@ -69,20 +70,14 @@ def telemetry(survey: Survey) -> Status:
     files = [f for f in files_of(survey, NAME) if f.source.kind == NATIVE]
     values: dict[str, Any] = {}
     where = ""
-    for level in (USER, PROJECT):
-        for parsed in files:
-            if parsed.source.scope != level or parsed.document is None:
-                continue
-            for key in ("enabled", "exporterType", "otlpEndpoint"):
-                value = setting(parsed.document, f"{OTEL}.{key}")
-                if value is not None:
-                    values[key] = value
-                    where = str(parsed.source.path)
+    for parsed, document in by_precedence(files, (USER, PROJECT)):
+        for key in ("enabled", "exporterType", "otlpEndpoint"):
+            value = setting(document, f"{OTEL}.{key}")
+            if value is not None:
+                values[key] = value
+                where = str(parsed.source.path)
     if "enabled" not in values:
-        broken = unparsed(files)
-        if broken:
-            return MISCONFIGURED, f"{broken[0].source.path} could not be read or parsed"
-        return MISSING, f"no {OTEL}.enabled in settings.json"
+        return not_set(files, f"no {OTEL}.enabled in settings.json")
     if not truthy(values["enabled"]):
         return DISABLED, f"{OTEL}.enabled is false ({where})"
     exporter = str(values.get("exporterType", "otlp-http"))
@@ -94,15 +89,11 @@ def telemetry(survey: Survey) -> Status:
     return ENABLED, f"{exporter} to loopback ({where})"
 
 
-def hooks(survey: Survey) -> str:
-    return hooks_status(hook_files(survey))
-
-
 RUNTIME = Runtime(
     name=NAME,
     executables=("code", "code-insiders"),
     config_sources=config_sources,
     telemetry=telemetry,
-    hooks=hooks,
+    hooks=hooks_of(copilot_cli.NAME, HOOK_CONFIG),  # Copilot's hook files, shared with VS Code
     mcp_entries=mcp_entries,
 )

@@ -4,11 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from beacon.inventory.files import Survey
-from beacon.inventory.mcp import named_entries
+from beacon.inventory.mcp import block_at
 from beacon.inventory.scope import Scope
 from beacon.inventory.source import (
     HOOK_CONFIG,
@@ -16,11 +12,9 @@ from beacon.inventory.source import (
     PROJECT,
     USER,
     ConfigSource,
-    McpBlock,
     Runtime,
-    Status,
 )
-from beacon.inventory.telemetry import MISSING, hooks_status
+from beacon.inventory.telemetry import hooks_of, missing
 
 NAME = "windsurf"
 
@@ -34,27 +28,11 @@ def config_sources(scope: Scope) -> list[ConfigSource]:
     ]
 
 
-def mcp_entries(source: ConfigSource, document: Mapping[str, Any]) -> McpBlock:
-    if source.kind != MCP_CONFIG:
-        return McpBlock()
-    return named_entries(document.get("mcpServers"), where="mcpServers", scope=source.scope)
-
-
-def telemetry(survey: Survey) -> Status:
-    return MISSING, "Windsurf has no OTLP export; it is observed through hooks"
-
-
-def hooks(survey: Survey) -> str:
-    return hooks_status(
-        f for f in survey.files if f.source.runtime == NAME and f.source.kind == HOOK_CONFIG
-    )
-
-
 RUNTIME = Runtime(
     name=NAME,
     executables=("windsurf",),
     config_sources=config_sources,
-    telemetry=telemetry,
-    hooks=hooks,
-    mcp_entries=mcp_entries,
+    telemetry=missing("Windsurf has no OTLP export; it is observed through hooks"),
+    hooks=hooks_of(NAME, HOOK_CONFIG),
+    mcp_entries=block_at("mcpServers", kind=MCP_CONFIG),
 )
