@@ -986,11 +986,12 @@ KINDS: tuple[SecretKind, ...] = (
     ),
     SecretKind(
         "doppler_token",
-        "Doppler tokens (`dp.pt.…`, `dp.st.…`, `dp.sa.…`, `dp.ct.…`, `dp.scim.…`)",
-        (r"{=B}dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9_-]{40,}",),
+        "Doppler tokens (`dp.pt.…`, `dp.st.…` also with its config `dp.st.prd.…`, `dp.sa.…`, "
+        "`dp.ct.…`, `dp.scim.…`)",
+        (r"{=B}dp\.(?:pt|st(?:\.[A-Za-z0-9_-]{2,35})?|sa|ct|scim|audit)\.[A-Za-z0-9_-]{40,}",),
         example="{0}",
         fakes=("dp.pt." + F * 10 + "FAK",),
-        shapes=(r"dp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{43}",),
+        shapes=(r"dp\.(?:pt|st|sa|ct|st\.[a-z0-9_-]{2,12})\.[A-Za-z0-9]{40,44}",),
         anchors=("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
     ),
     SecretKind(
@@ -1163,20 +1164,24 @@ KINDS: tuple[SecretKind, ...] = (
     ),
     SecretKind(
         "discord_bot_token",
-        "Discord bot token (base64 of the bot's numeric id, a timestamp and an HMAC) within "
-        "64 characters after the word `discord`, as gitleaks and TruffleHog require; as "
-        "`Authorization: Bot …` it is an `authorization_header`",
+        "Discord bot token: base64 of the bot's numeric id (so it starts `MT`…`OT`), a "
+        "timestamp and an HMAC, dot-separated; found alone, not only near the word `discord`",
         (
-            r"(?i:discord)[\s\S]{0,64}?{=B}(?P<secret>(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk]"
-            r"[A-Za-z0-9_-]{21,23}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?![A-Za-z0-9_-])",
+            r"{=B}(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk][A-Za-z0-9_-]{21,23}\.[A-Za-z0-9_-]{6}"
+            r"\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])",
         ),
-        example="discord bot started with {0}",
+        example="bot started with {0}",
         fakes=("MTIzNDU2Nzg5MDEyMzQ1Njc4.FAKE00." + F * 7,),
         shapes=(
             r"(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk][A-Za-z0-9_-]{21,23}\.[A-Za-z0-9_-]{6}"
             r"\.[A-Za-z0-9_-]{27,38}",
         ),
-        anchors=("discord",),
+        anchors=("MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"),
+        follows=tuple("AEIMQUYcgk"),
+        trigger=(
+            r"(?-i:(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk][A-Za-z0-9_-]{21,23}\.[A-Za-z0-9_-]{6}"
+            r"\.[A-Za-z0-9_-]{27})"
+        ),
     ),
     SecretKind(
         "discord_webhook",
