@@ -244,5 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def entry() -> None:
+    """The `beacon-hooks` console script: `main`, then exit without tearing the interpreter
+    down (a hook holds no buffered file or thread; finalization was ~13 % of its wall time)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a closed or missing stream
+            continue
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

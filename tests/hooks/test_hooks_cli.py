@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import resource
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,27 @@ def test_parse_args_and_event_name_without_json() -> None:
     assert split_url("127.0.0.1:4318") == ("127.0.0.1", 4318, "")
     with pytest.raises(ValueError):
         split_url("https://127.0.0.1:4318")
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_exit_without_teardown_still_flushes_every_output(
+    tmp_path: Path, hook_env: dict[str, str], how: str
+) -> None:
+    """`entry` ends with `os._exit`: `--help` (returned before `main`'s own flush) and a
+    problem line still reach their pipes, from the console script and from `python -m`."""
+    program = [str(HOOKS_BIN)] if how == "script" else [sys.executable, "-m", "beacon.hooks.cli"]
+    shown = subprocess.run(
+        [*program, "--help"], capture_output=True, env=hook_env, timeout=30, check=False
+    )
+    assert shown.returncode == 0
+    assert shown.stdout.startswith(b"usage: beacon-hooks --platform RUNTIME")
+    done = subprocess.run(
+        [*program, "--platform", "nonesuch", "--collector", DOWN, "--log-dir", str(tmp_path)],
+        input=b'{"a": 1}',
+        capture_output=True,
+        env=hook_env,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, b"{}\n")
+    assert done.stderr.startswith(b"beacon-hooks: unknown --platform 'nonesuch'")
