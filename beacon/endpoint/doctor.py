@@ -128,6 +128,15 @@ def _config_valid(s: Snapshot) -> Check:
 
 
 def _install(s: Snapshot) -> Check:
+    journal = s.layout.journal_path
+    if journal.exists():
+        return Check(
+            "install",
+            FAIL,
+            f"an install was interrupted ({journal} is left): agent settings may hold half of it",
+            "run `beacon endpoint install` or `beacon endpoint uninstall`: either rolls it "
+            "back first",
+        )
     if s.manifest is None:
         return Check(
             "install",

@@ -26,7 +26,7 @@ from beacon.endpoint.manifest import FileRecord, Manifest, load_manifest
 from beacon.endpoint.probe import Health, port_open, probe_health, wait_ready
 from beacon.endpoint.service import Service, ServiceSpec, ServiceState, select_service
 from beacon.endpoint.settings import EndpointSettings
-from beacon.endpoint.transaction import Transaction, read_bytes, sha256
+from beacon.endpoint.transaction import Transaction, read_bytes, recover, sha256
 from beacon.errors import BeaconError, ConfigError, EndpointError, UsageError
 from beacon.schema.event import now_timestamp
 
@@ -118,6 +118,7 @@ def install(
     """Configure the harnesses and the collector service; see the module docstring."""
     require_root(layout)
     settings = request.settings
+    recovered = [] if request.dry_run else recover_interrupted(layout)
     previous = load_manifest(layout.manifest_path)
     harnesses = request.harnesses if request.harnesses is not None else detected(layout)
     if not harnesses:
@@ -145,10 +146,14 @@ def install(
         _preflight_ports(settings, probe)
     if request.dry_run:
         result.lines = _describe(planned, service, request, layout, settings)
+        if layout.journal_path.exists():
+            result.lines.insert(
+                0, f"would first roll back the interrupted install that left {layout.journal_path}"
+            )
         return result
 
     prev_state = service.control.state() if service is not None else None
-    tx = Transaction(layout.backup_dir)
+    tx = Transaction(layout.backup_dir, journal=layout.journal_path)
     touched_service = False
     try:
         tx.mkdir(layout.state_dir, 0o700)
@@ -184,6 +189,7 @@ def install(
             write_events([event], event_config(layout, settings.log_dir))
         result.changed = changed
         result.manifest = manifest
+        tx.commit()
     except BaseException as exc:
         problems = tx.rollback()
         if touched_service and service is not None and prev_state is not None:
@@ -194,8 +200,22 @@ def install(
                 f"install failed, every change was rolled back: {exc}{note}"
             ) from exc
         raise
-    result.lines = _summary(result, planned, service, request, layout, settings)
+    result.lines = recovered + _summary(result, planned, service, request, layout, settings)
     return result
+
+
+def recover_interrupted(layout: Layout) -> list[str]:
+    """Roll back what an install killed mid-way (its journal is still there) had changed,
+    so that this run starts from the user's own files; lines saying what was undone.
+    EndpointError when something cannot be put back: nothing more is changed then."""
+    done, problems = recover(layout.journal_path)
+    if problems:
+        raise EndpointError(
+            "an interrupted install could not be rolled back: " + "; ".join(problems)
+        )
+    if not done:
+        return []
+    return [f"rolled back an interrupted install ({len(done)} files):", *(f"  {d}" for d in done)]
 
 
 def _plan(

@@ -18,6 +18,7 @@ from pathlib import Path
 from beacon.config import DEFAULT_LOG_DIR, SYSTEM_LOG_DIR, SYSTEM_STATE_DIR, state_dir
 
 MANIFEST_FILE = "install-manifest.json"
+JOURNAL_FILE = "install-journal.json"
 BACKUP_DIR = "backups"
 SYSTEM_CONFIG_FILE = "beacon.toml"
 
@@ -82,6 +83,11 @@ class Layout:
     def manifest_path(self) -> Path:
         """The record of what install changed."""
         return self.state_dir / MANIFEST_FILE
+
+    @property
+    def journal_path(self) -> Path:
+        """What an install in progress has changed so far; left behind only by a crash."""
+        return self.state_dir / JOURNAL_FILE
 
     @property
     def backup_dir(self) -> Path:

@@ -6,12 +6,20 @@ created. `rollback` puts all of it back, newest first. Writes go to a temporary 
 the same directory, are fsynced and renamed over the target, so a crash leaves either the
 old or the new file, never half of one. A symlinked config (dotfiles) is written through,
 keeping the link.
+
+With a `journal`, the same record is also kept on disk while the transaction runs: each
+file's entry (where its backup is, or that it did not exist) is written before the file
+is, and each created directory after it is made. `commit` deletes it. A journal found
+later means a process died mid-transaction (`kill -9`, power loss); `recover` rolls its
+changes back from the backups, so the next install or uninstall starts from the user's
+files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import stat
 import tempfile
@@ -102,12 +110,16 @@ class Transaction:
         *,
         owner: tuple[int, int] | None = None,
         backup: bool = True,
+        journal: Path | None = None,
     ) -> None:
         self.backup_dir = backup_dir
         self.owner = owner
-        self.backup = backup
+        self.backup = backup or journal is not None  # a journal restores from backups
+        self.journal = journal
         self.changes: dict[Path, FileChange] = {}
         self.created_dirs: list[Path] = []
+        self._discarded: list[Path] = []
+        self._backups: dict[Path, Path | None] = {}  # as journaled, discarded ones too
         self._stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
     def mkdir(self, path: Path, mode: int = 0o700, *, owner: tuple[int, int] | None = None) -> None:
@@ -128,6 +140,7 @@ class Transaction:
             if owner is not None:
                 os.chown(directory, *owner)
             self.created_dirs.append(directory)
+            self._save_journal()
 
     def write(
         self, path: Path, data: bytes, mode: int = 0o600, *, owner: tuple[int, int] | None = None
@@ -173,14 +186,61 @@ class Transaction:
             except OSError as exc:
                 raise StorageError(f"cannot back up {path} to {backup}: {exc.strerror}") from None
         self.changes[path] = FileChange(path, before, mode, backup, before, mode)
+        self._backups[path] = backup
+        self._save_journal()  # before the file changes: a crash from here on is undone
 
     def _backup_path(self, path: Path) -> Path:
+        """A name no other backup has: two installs in one second must not share one (the
+        second would overwrite the user's original that the first one's manifest names)."""
         tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]
-        return self.backup_dir / f"{path.name}.{tag}.{self._stamp}.bak"
+        candidate = self.backup_dir / f"{path.name}.{tag}.{self._stamp}.bak"
+        n = 1
+        while candidate.exists():
+            n += 1
+            candidate = self.backup_dir / f"{path.name}.{tag}.{self._stamp}.{n}.bak"
+        return candidate
+
+    def _save_journal(self) -> None:
+        """Write the journal (when there is one) as the changes stand now."""
+        if self.journal is None or not self.journal.parent.is_dir():
+            return  # its directory is the first thing created; recorded once it exists
+        doc = {
+            "files": [
+                {
+                    "path": str(c.path),
+                    "existed": c.existed,
+                    "mode": c.mode_before,
+                    "backup": _str_or_none(self._backups.get(c.path)),
+                }
+                for c in self.changes.values()
+            ],
+            "created_dirs": [str(d) for d in self.created_dirs],
+        }
+        try:
+            write_atomic(self.journal, json.dumps(doc, indent=1).encode() + b"\n", 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.journal}: {exc.strerror or exc}") from None
+
+    def commit(self) -> None:
+        """The transaction is done: delete its journal, then the backups no longer needed."""
+        if self.journal is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.journal.unlink()
+        for backup in self._discarded:
+            with contextlib.suppress(FileNotFoundError):
+                backup.unlink()
+        self._discarded.clear()
 
     def rollback(self) -> list[str]:
         """Restore every file and remove every created directory; returns what could not be."""
         problems: list[str] = []
+        for backup in self._discarded:  # rolled back: each backup goes with its restored file
+            with contextlib.suppress(FileNotFoundError):
+                backup.unlink()
+        self._discarded.clear()
+        if self.journal is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.journal.unlink()  # everything it lists is restored from memory below
         for change in reversed(list(self.changes.values())):
             try:
                 if change.original is None:
@@ -202,12 +262,62 @@ class Transaction:
                 problems.append(f"{directory}: {exc.strerror}")
         self.changes.clear()
         self.created_dirs.clear()
+        self._backups.clear()
         return problems
 
     def discard_backup(self, path: Path) -> None:
-        """Delete the on-disk backup of `path` (an older backup already holds the original)."""
+        """Forget the backup of `path` (an older backup already holds the original); the
+        file itself goes at `commit`, so that a crash before then can still restore from it."""
         change = self.changes.get(path)
         if change is not None and change.backup is not None:
-            with contextlib.suppress(FileNotFoundError):
-                change.backup.unlink()
+            if self.journal is None:
+                with contextlib.suppress(FileNotFoundError):
+                    change.backup.unlink()
+            else:
+                self._discarded.append(change.backup)
             change.backup = None
+
+
+def _str_or_none(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def recover(journal: Path) -> tuple[list[str], list[str]]:
+    """Undo what the transaction that left `journal` behind had changed: files back from
+    their backups (or removed, when they did not exist), created directories removed when
+    empty. Returns (what was done, what could not be); the journal goes only when all was."""
+    try:
+        doc = json.loads(journal.read_bytes())
+        files = [dict(entry) for entry in doc["files"]]
+        dirs = [Path(d) for d in doc["created_dirs"]]
+    except FileNotFoundError:
+        return [], []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [], [f"{journal}: unreadable ({exc}); restore from {journal.parent} by hand"]
+    done: list[str] = []
+    problems: list[str] = []
+    for entry in reversed(files):
+        path = Path(entry["path"])
+        try:
+            if not entry["existed"]:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                done.append(f"removed {path}")
+                continue
+            if entry["backup"] is None:
+                problems.append(f"{path}: no backup was taken")
+                continue
+            backup = Path(entry["backup"])
+            write_atomic(path, backup.read_bytes(), entry["mode"] or 0o600)
+            backup.unlink()
+            done.append(f"restored {path}")
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror or exc}")
+    if problems:
+        return done, problems
+    with contextlib.suppress(FileNotFoundError):
+        journal.unlink()
+    for directory in reversed(dirs):
+        with contextlib.suppress(OSError):
+            directory.rmdir()  # only when empty: what else is there now is not ours
+    return done, problems

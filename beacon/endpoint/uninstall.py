@@ -19,7 +19,14 @@ from pathlib import Path
 
 from beacon.endpoint import events
 from beacon.endpoint.harnesses import HARNESSES, FileEdit
-from beacon.endpoint.install import AUTO, SERVICE_OWNER, _Auto, event_config, require_root
+from beacon.endpoint.install import (
+    AUTO,
+    SERVICE_OWNER,
+    _Auto,
+    event_config,
+    recover_interrupted,
+    require_root,
+)
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.manifest import FileRecord, Manifest, load_manifest
 from beacon.endpoint.service import Service, service_from_manifest
@@ -61,10 +68,19 @@ def uninstall(
     """Remove Beacon's service, settings and (unless kept) logs; see the module docstring."""
     require_root(layout)
     result = UninstallResult(dry_run=dry_run)
+    if dry_run and layout.journal_path.exists():
+        result.lines.append(
+            f"would roll back the interrupted install that left {layout.journal_path}"
+        )
+    elif not dry_run:
+        result.lines += recover_interrupted(layout)
     manifest = load_manifest(layout.manifest_path)
     if manifest is None:
-        result.installed = False
-        result.lines.append(f"Nothing to uninstall: no install manifest at {layout.manifest_path}.")
+        result.installed = bool(result.lines)  # an interrupted install was undone
+        if not result.lines:
+            result.lines.append(
+                f"Nothing to uninstall: no install manifest at {layout.manifest_path}."
+            )
         return result
     if isinstance(service, _Auto):
         service = service_from_manifest(manifest.service, layout)

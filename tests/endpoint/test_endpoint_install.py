@@ -449,3 +449,24 @@ def test_system_mode_under_a_test_root(
     assert manifest is not None and manifest.mode == "system"
     uninstall(layout, service=service)
     assert tree(root) == before_root and tree(home) == before_home
+
+
+def test_two_installs_in_one_second_keep_the_users_original_backups(
+    layout: Layout,
+    settings: EndpointSettings,
+    recording: tuple[Service, RecordingControl],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second install with new ports in the same second backs files up under new names:
+    the first one's backups (the user's originals, named by the manifest) survive, and
+    uninstall restores the home byte for byte."""
+    service, _ = recording
+    seed_home(layout)
+    before = tree(layout.home)
+    monkeypatch.setattr("beacon.endpoint.transaction.time.strftime", lambda *a: "20260101T000000Z")
+    install(request(settings, start=False), layout, service=service)
+    moved = replace(settings, grpc_port=settings.grpc_port + 1, http_port=settings.http_port + 1)
+    install(request(moved, start=False), layout, service=service)
+    result = uninstall(layout, service=service)
+    assert result.problems == []
+    assert tree(layout.home) == before
