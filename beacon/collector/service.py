@@ -169,7 +169,7 @@ class Collector:
         self.ingest.accepting = True
         from beacon.inventory.schedule import run_schedule
 
-        inventory = asyncio.create_task(run_schedule(self.config, stop))
+        inventory = asyncio.create_task(run_schedule(self.config, stop, ingest=self.ingest))
         grpc_text, http_text = self.addresses["otlp-grpc"], self.addresses["otlp-http"]
         print(
             f"listening otlp-grpc={grpc_text} otlp-http={http_text}",

@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beacon.config import BeaconConfig
 from beacon.errors import StorageError
@@ -22,6 +22,10 @@ from beacon.inventory.history import INVENTORY_FILE, last_snapshot_digest
 from beacon.inventory.parts import heartbeat_event, metadata, snapshot_events
 from beacon.inventory.scope import Scope
 from beacon.inventory.snapshot import Inventory, collect
+
+if TYPE_CHECKING:
+    from beacon.ingest import Ingest
+    from beacon.schema.event import Event
 
 TRIGGERS = ("manual", "hook", "schedule", "install")
 INITIAL, CHANGED, UNCHANGED = "initial", "changed", "unchanged"
@@ -62,10 +66,13 @@ def run_inventory(
     contents: bool | None = None,
     scope: Scope | None = None,
     clock: Callable[[], float] = time.time,
+    ingest: Ingest | None = None,
 ) -> Outcome:
     """Write a heartbeat (and a snapshot when the digest changed); or skip, saying why.
 
-    Raises `StorageError` when `inventory_state.jsonl` cannot be written.
+    `ingest`: the running collector's, so that its writer and `/metrics` carry the events
+    (default: a one-off ingest appending directly). Raises `StorageError` when
+    `inventory_state.jsonl` cannot be written.
     """
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
@@ -81,7 +88,7 @@ def run_inventory(
         if trigger == "hook":  # without state a hook storm could not be held back
             return Outcome("skipped", str(log_path), reason=f"state directory unusable ({exc})")
         note = f"state directory {directory} unusable ({exc}); TTL and back-off not recorded"
-        return _run(config, trigger, trigger_harness, contents, scope, clock, None, [note])
+        return _run(config, trigger, trigger_harness, contents, scope, clock, None, [note], ingest)
     try:
         if not held:
             return Outcome("skipped", str(log_path), reason="busy: another run holds the lock")
@@ -97,7 +104,7 @@ def run_inventory(
                 return Outcome("skipped", str(log_path), reason=skip, notes=notes)
         _save(directory, values, settings, last_attempt_at=f"{now:.3f}", last_trigger=trigger)
         saved = (directory, values)
-        return _run(config, trigger, trigger_harness, contents, scope, clock, saved, notes)
+        return _run(config, trigger, trigger_harness, contents, scope, clock, saved, notes, ingest)
     finally:
         lock.release()
 
@@ -133,6 +140,7 @@ def _run(
     clock: Callable[[], float],
     saved: tuple[str, dict[str, str]] | None,
     notes: list[str],
+    ingest: Ingest | None = None,
 ) -> Outcome:
     from beacon.ingest import write_events
 
@@ -163,7 +171,9 @@ def _run(
         notes=notes,
     )
     try:
-        outcome.events_written = write_events(events, config)
+        outcome.events_written = (
+            write_events(events, config) if ingest is None else _through(ingest, events)
+        )
     except OSError as exc:
         _record(saved, last_result=f"failed:{type(exc).__name__}")
         raise StorageError(f"cannot write {outcome.log_path}: {exc}") from exc
@@ -196,3 +206,14 @@ def inventory_only(
 
 
 __all__ = ["TRIGGERS", "Outcome", "change_reason", "inventory_only", "run_inventory"]
+
+
+def _through(ingest: Ingest, events: list[Event]) -> int:
+    """Write `events` through the collector's own ingest (from a worker thread); how many
+    were written. StorageError when its writer did not take or write them."""
+    from beacon.ingest import Outcome as Delivery
+
+    result = ingest.events_now(events)
+    if result.outcome is not Delivery.OK:
+        raise StorageError(f"the collector's writer did not write them ({result.outcome.name})")
+    return len(events) - result.rejected

@@ -18,7 +18,7 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 
 from beacon.collector.service import Collector
-from beacon.config import BeaconConfig, CollectorConfig, WriterConfig
+from beacon.config import BeaconConfig, CollectorConfig, InventoryConfig, WriterConfig
 from beacon.logfiles.writer import EventWriter
 
 pytestmark = pytest.mark.network
@@ -208,6 +208,7 @@ def test_full_writer_queue_answers_503_and_a_request_is_answered_only_once_writt
     config = BeaconConfig(
         collector=CollectorConfig(otlp_grpc="127.0.0.1:0", otlp_http="127.0.0.1:0"),
         writer=WriterConfig(log_dir=str(tmp_path), queue_events=10),
+        inventory=InventoryConfig(interval=0),  # its heartbeat would take the stalled queue
     )
     writer = StalledWriter(config.writer)
     collector = Collector(config, writer=writer, out=io.StringIO())

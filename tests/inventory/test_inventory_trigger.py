@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -296,10 +298,16 @@ def test_beacon_run_writes_a_heartbeat_at_start(endpoint: Endpoint) -> None:
     running = start_collector(endpoint.logs, env=env)
     try:
         events = _wait_for(endpoint.log_file)
+        with urllib.request.urlopen(running.url("/metrics"), timeout=10) as reply:
+            metrics = reply.read().decode()
     finally:
         assert running.stop() == 0
     heartbeat = next(e for e in events if e["event"]["action"] == "inventory.heartbeat")  # type: ignore[index]
     assert heartbeat["raw"]["inventory"]["trigger"] == "schedule"  # type: ignore[index]
+    # Written by the collector's own writer, so its /metrics counts them.
+    written = re.search(r'^beacon_events_written_total\{stream="inventory"\} (\d+)', metrics, re.M)
+    assert written is not None, metrics
+    assert int(written.group(1)) >= 1
 
 
 def test_hook_defaults_match_the_config_defaults() -> None:
