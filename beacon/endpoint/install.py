@@ -211,7 +211,9 @@ def recover_interrupted(layout: Layout) -> list[str]:
     done, problems = recover(layout.journal_path)
     if problems:
         raise EndpointError(
-            "an interrupted install could not be rolled back: " + "; ".join(problems)
+            "an interrupted install could not be rolled back: "
+            + "; ".join(problems)
+            + f"; put those files right, then delete {layout.journal_path}"
         )
     if not done:
         return []

@@ -120,6 +120,7 @@ class Transaction:
         self.created_dirs: list[Path] = []
         self._discarded: list[Path] = []
         self._backups: dict[Path, Path | None] = {}  # as journaled, discarded ones too
+        self._owners: dict[Path, tuple[int, int]] = {}  # of files that existed
         self._stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
     def mkdir(self, path: Path, mode: int = 0o700, *, owner: tuple[int, int] | None = None) -> None:
@@ -187,6 +188,10 @@ class Transaction:
                 raise StorageError(f"cannot back up {path} to {backup}: {exc.strerror}") from None
         self.changes[path] = FileChange(path, before, mode, backup, before, mode)
         self._backups[path] = backup
+        if before is not None:
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                self._owners[path] = (info.st_uid, info.st_gid)
         self._save_journal()  # before the file changes: a crash from here on is undone
 
     def _backup_path(self, path: Path) -> Path:
@@ -211,6 +216,7 @@ class Transaction:
                     "existed": c.existed,
                     "mode": c.mode_before,
                     "backup": _str_or_none(self._backups.get(c.path)),
+                    "owner": self._owners.get(c.path),
                 }
                 for c in self.changes.values()
             ],
@@ -263,6 +269,7 @@ class Transaction:
         self.changes.clear()
         self.created_dirs.clear()
         self._backups.clear()
+        self._owners.clear()
         return problems
 
     def discard_backup(self, path: Path) -> None:
@@ -308,7 +315,13 @@ def recover(journal: Path) -> tuple[list[str], list[str]]:
                 problems.append(f"{path}: no backup was taken")
                 continue
             backup = Path(entry["backup"])
-            write_atomic(path, backup.read_bytes(), entry["mode"] or 0o600)
+            owner = entry.get("owner")  # a system-mode install edits a user's files as root
+            write_atomic(
+                path,
+                backup.read_bytes(),
+                entry["mode"] or 0o600,
+                (int(owner[0]), int(owner[1])) if owner and os.geteuid() == 0 else None,
+            )
             backup.unlink()
             done.append(f"restored {path}")
         except OSError as exc:

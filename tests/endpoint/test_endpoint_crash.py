@@ -7,8 +7,10 @@ import hashlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from endpoint_harness import free_ports, tree
@@ -16,6 +18,7 @@ from test_endpoint_install import FILE_HARNESSES, seed_home
 
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.manifest import load_manifest
+from beacon.endpoint.transaction import Transaction, recover
 
 # Runs `beacon endpoint install` with Transaction.write SIGKILLing the process on its Nth
 # call, before that file changes: what a power cut or `kill -9` at that moment leaves.
@@ -169,3 +172,45 @@ def test_doctor_fails_the_install_check_while_a_journal_is_left(layout: Layout) 
     again = json.loads(_beacon(layout, "endpoint", "doctor", "--json").stdout)
     (check,) = [c for c in again["checks"] if c["name"] == "install"]
     assert check["status"] == "warn"  # nothing installed now, nothing half-installed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file another owner")
+def test_recover_puts_back_bytes_mode_and_owner(tmp_path: Path) -> None:
+    """A system-mode install edits a user's file as root; a crash before commit is undone
+    with the file's own bytes, mode and owner, and the created directory goes."""
+    target = tmp_path / "home" / "settings.json"
+    target.parent.mkdir()
+    target.write_bytes(b'{"user": true}\n')
+    target.chmod(0o640)
+    os.chown(target, 4242, 4243)
+    journal = tmp_path / "state" / "journal.json"
+    tx = Transaction(tmp_path / "state" / "backups", journal=journal)
+    tx.mkdir(tmp_path / "state")
+    tx.write(target, b'{"beacon": true}\n')
+    tx.write(tmp_path / "home" / "new.json", b"{}\n")
+    assert journal.exists()  # no commit: as a killed process leaves it
+    done, problems = recover(journal)
+    assert problems == [] and len(done) == 2
+    info = target.stat()
+    assert target.read_bytes() == b'{"user": true}\n'
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 4242, 4243)
+    assert not (tmp_path / "home" / "new.json").exists()
+    assert not (tmp_path / "state").exists()
+
+
+def test_a_journal_that_cannot_be_undone_stops_install_and_says_how_to_go_on(
+    layout: Layout,
+) -> None:
+    """A backup the journal names is gone: install changes nothing more and names the
+    journal to delete once the files are put right."""
+    seed_home(layout)
+    _killed_install(layout, 3, _install_args())
+    for entry in json.loads(layout.journal_path.read_bytes())["files"]:
+        if entry["backup"]:
+            Path(entry["backup"]).unlink()
+    snapshot = tree(layout.home)
+    done = _beacon(layout, *_install_args())
+    assert done.returncode != 0
+    assert "could not be rolled back" in done.stderr
+    assert f"then delete {layout.journal_path}" in done.stderr
+    assert tree(layout.home) == snapshot
