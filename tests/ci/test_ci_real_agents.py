@@ -1,4 +1,4 @@
-"""Acceptance: `beacon ci exec` around the real Claude Code and Codex CLIs (from npm), each
+"""Acceptance: `beacon ci exec` around the real Claude Code, Codex and Gemini CLIs (npm), each
 against a fake model API on loopback, in a simulated GitHub Actions job. One command gives
 a validated runtime.jsonl with run metadata and the agent's exit code."""
 
@@ -15,9 +15,18 @@ from claude_cli_harness import claude_binary, fake_api
 from codex_cli_harness import COMMAND as CODEX_COMMAND
 from codex_cli_harness import PROMPT as CODEX_PROMPT
 from codex_cli_harness import codex_binary, codex_env, fake_openai, user_config
+from gemini_cli_harness import COMMAND as GEMINI_COMMAND
+from gemini_cli_harness import PROMPT as GEMINI_PROMPT
+from gemini_cli_harness import (
+    fake_gemini,
+    gemini_argv,
+    gemini_binary,
+    gemini_env,
+    write_user_settings,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
-__all__ = ["fake_api", "fake_openai"]  # fixtures, imported for pytest
+__all__ = ["fake_api", "fake_gemini", "fake_openai"]  # fixtures, imported for pytest
 
 
 def _by_action(events: list[dict[str, Any]], harness: str) -> dict[str, list[dict[str, Any]]]:
@@ -103,6 +112,34 @@ def test_codex_exec_turn_in_one_command(job: CIJob, fake_openai: str) -> None:
     assert list((codex_home / "sessions").rglob("*.jsonl"))  # Codex wrote its session here
     assert (user_home / "config.toml").read_text() == config
     assert sorted(p.name for p in user_home.iterdir()) == ["AGENTS.md", "config.toml"]
+
+
+def test_gemini_turn_in_one_command(job: CIJob, fake_gemini: str) -> None:
+    """`beacon ci exec -- gemini -p …`: the user's settings.json has no telemetry; Beacon's
+    `GEMINI_TELEMETRY_*` variables send OTLP over gRPC to its collector; the file is untouched."""
+    binary = gemini_binary()
+    home = Path(job.env["HOME"])
+    original = write_user_settings(home)
+    project = job.tmp / "project"
+    project.mkdir()
+    job.env.update(gemini_env(home, job.tmp / "tmp", fake_gemini))
+    result = job.beacon(
+        "ci", "exec", "--harness", "gemini", "--", *gemini_argv(binary), timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "BEACON_MARKER" in result.stdout
+    events = job.events()
+    by_action = _by_action(events, "gemini_cli")
+    assert by_action["prompt.submitted"][0]["prompt"]["text"] == GEMINI_PROMPT
+    assert GEMINI_COMMAND in by_action["command.executed"][0]["command"]["command"]
+    assert {e["event"]["source"] for e in events if e["harness"]["name"] == "gemini_cli"} <= {
+        "otlp.logs",
+        "otlp.metrics",
+        "otlp.traces",
+    }
+    _assert_run_metadata(job, events, "gemini_cli")
+    assert job.summary()["validation"]["status"] == "ok"
+    assert (home / ".gemini" / "settings.json").read_bytes() == original
 
 
 def test_agent_failure_code_is_propagated(job: CIJob) -> None:

@@ -1,4 +1,4 @@
-"""Acceptance: after `beacon endpoint install`, the real Codex CLI and Claude Code CLI deliver
+"""Acceptance: after `beacon endpoint install`, the real Codex, Claude Code and Gemini CLIs deliver
 their telemetry to `beacon run` with no hand edits, and uninstall puts the home back.
 
 Each test installs into a temporary HOME through the real command line (`--service none`,
@@ -35,9 +35,18 @@ from codex_cli_harness import (
     user_config,
 )
 from endpoint_harness import free_ports
+from gemini_cli_harness import COMMAND as GEMINI_COMMAND
+from gemini_cli_harness import PROMPT as GEMINI_PROMPT
+from gemini_cli_harness import (
+    fake_gemini,
+    gemini_binary,
+    gemini_env,
+    run_gemini_turn,
+    write_user_settings,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
-__all__ = ["fake_api", "fake_openai"]  # fixtures, imported for pytest
+__all__ = ["fake_api", "fake_gemini", "fake_openai"]  # fixtures, imported for pytest
 
 
 def beacon(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -238,6 +247,61 @@ def test_real_claude_code_reads_the_installed_settings_and_reaches_the_collector
     assert otlp["command.executed"][0]["command"]["command"] == CLAUDE_COMMAND
     sources = {e["event"].get("source") for e in events if e["harness"]["name"] == "claude_code"}
     assert {"otlp.logs", "hook.command", "hook.http"} <= sources, summary(events)
+
+    beacon(home, "endpoint", "uninstall")
+    assert settings.read_bytes() == original
+    assert not (home / ".beacon").exists()
+
+
+def test_real_gemini_cli_reads_the_installed_settings_and_reaches_the_collector(
+    agent_home: tuple[Path, Path], tmp_path: Path, fake_gemini: str
+) -> None:
+    """`install --harness gemini --hooks`: Gemini CLI's OTLP (gRPC) events and its command
+    hook events land in runtime.jsonl; uninstall restores settings.json byte for byte."""
+    binary = gemini_binary()
+    home, project = agent_home
+    original = write_user_settings(home, {"telemetry": {"enabled": False, "outfile": "x.log"}})
+    settings = home / ".gemini" / "settings.json"
+    grpc, http = free_ports()
+    installed = beacon(
+        home,
+        "endpoint",
+        "install",
+        "--harness",
+        "gemini",
+        "--hooks",
+        "--service",
+        "none",
+        "--otlp-grpc-port",
+        str(grpc),
+        "--otlp-http-port",
+        str(http),
+    )
+    written = json.loads(settings.read_text())
+    assert written["security"]["auth"]["selectedType"] == "gemini-api-key"  # the user's kept
+    assert written["telemetry"]["otlpEndpoint"] == f"http://127.0.0.1:{grpc}"
+    collector = Collector(installed.stdout, home)
+    try:
+        env = gemini_env(home, tmp_path, fake_gemini)
+        assert not any(k.startswith(("OTEL_", "GEMINI_TELEMETRY")) for k in env)
+        run_gemini_turn(binary, project, env)
+
+        def complete(events: list[dict[str, Any]]) -> bool:
+            ours = [e for e in events if e["harness"]["name"] == "gemini_cli"]
+            return "hook.command" in {e["event"].get("source") for e in ours} and any(
+                is_otlp(e) and e["event"]["action"] == "command.executed" for e in ours
+            )
+
+        events = collector.wait_for(complete)
+    finally:
+        assert collector.stop() == 0
+    seen = actions(events, "gemini_cli")
+    otlp = {a: [e for e in es if is_otlp(e)] for a, es in seen.items()}
+    assert otlp.get("prompt.submitted") and otlp.get("command.executed"), summary(events)
+    assert otlp["prompt.submitted"][0]["prompt"]["text"] == GEMINI_PROMPT
+    assert GEMINI_COMMAND in otlp["command.executed"][0]["command"]["command"]
+    sources = {e["event"].get("source") for e in events if e["harness"]["name"] == "gemini_cli"}
+    assert "hook.command" in sources, summary(events)
 
     beacon(home, "endpoint", "uninstall")
     assert settings.read_bytes() == original
