@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from collector_harness import REPO
+from fake_model_api import FakeModelAPI, serving
 from npm_cli import npm_cli
 
 VERSION = os.environ.get("BEACON_TEST_CLAUDE_CODE_VERSION", "2.1.197")
@@ -93,36 +92,20 @@ def message_stream(model: str, blocks: list[dict[str, Any]], stop_reason: str, n
     return b"".join(out)
 
 
-class FakeAnthropic(BaseHTTPRequestHandler):
+class FakeAnthropic(FakeModelAPI):
     """Messages API: Bash tool_use while Bash is offered and no result came back, else text."""
 
-    calls = 0
-    lock = threading.Lock()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("request-id", "req_test")
-        self.end_headers()
-        self.wfile.write(body)
+    extra_headers = {"request-id": "req_test"}
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        request = json.loads(self.rfile.read(length) or b"{}")
-        path = self.path.split("?", 1)[0]
-        if path.endswith("/count_tokens"):
-            self._reply(200, b'{"input_tokens": 42}')
+        request = self.request_json()
+        if self.route.endswith("/count_tokens"):
+            self.reply(200, b'{"input_tokens": 42}')
             return
-        if not path.endswith("/v1/messages"):
-            self._reply(404, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}')
+        if not self.route.endswith("/v1/messages"):
+            self.reply(404, b'{"type":"error","error":{"type":"not_found_error","message":"no"}}')
             return
-        with FakeAnthropic.lock:
-            FakeAnthropic.calls += 1
-            n = FakeAnthropic.calls
+        n = self.next_call()
         messages = request.get("messages") or []
         content = messages[-1].get("content") if messages else None
         answered = isinstance(content, list) and any(
@@ -146,7 +129,7 @@ class FakeAnthropic(BaseHTTPRequestHandler):
             )
         model = request.get("model", "claude-test")
         if request.get("stream"):
-            self._reply(200, message_stream(model, blocks, stop, n), "text/event-stream")
+            self.reply(200, message_stream(model, blocks, stop, n), "text/event-stream")
         else:
             usage = {"input_tokens": 12, "output_tokens": 20}
             body = {
@@ -159,20 +142,16 @@ class FakeAnthropic(BaseHTTPRequestHandler):
                 "stop_sequence": None,
                 "usage": usage,
             }
-            self._reply(200, json.dumps(body).encode())
+            self.reply(200, json.dumps(body).encode())
 
     def do_GET(self) -> None:
-        self._reply(404, b"{}")
+        self.reply(404, b"{}")
 
 
 @pytest.fixture
 def fake_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeAnthropic)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeAnthropic) as url:
+        yield url
 
 
 def claude_env(

@@ -13,19 +13,17 @@ own. Shared by the endpoint and CI end-to-end tests; modelled on
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from collector_harness import REPO
+from fake_model_api import FakeModelAPI, serving
 from npm_cli import npm_cli
 
 VERSION = os.environ.get("BEACON_TEST_CODEX_VERSION", "0.169.0")
@@ -140,58 +138,33 @@ def response_stream(model: str, items: list[dict[str, Any]], n: int) -> bytes:
     return _sse(events)
 
 
-class FakeResponses(BaseHTTPRequestHandler):
+class FakeResponses(FakeModelAPI):
     """`POST /v1/responses` (SSE); `GET .../models` an empty list; anything else 404."""
 
-    calls = 0
-    lock = threading.Lock()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-request-id", "req_test")
-        self.end_headers()
-        self.wfile.write(body)
+    extra_headers = {"x-request-id": "req_test"}
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0].endswith("/models"):
-            self._reply(200, b'{"object": "list", "data": [], "models": []}')
+        if self.route.endswith("/models"):
+            self.reply(200, b'{"object": "list", "data": [], "models": []}')
         else:
-            self._reply(404, b'{"error": "not found"}')
+            self.reply(404, b'{"error": "not found"}')
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
-            body = gzip.decompress(body)
-        if not self.path.split("?", 1)[0].endswith("/responses"):
-            self._reply(404, b'{"error": {"type": "not_found", "message": "fake API"}}')
+        request = self.request_json()
+        if not self.route.endswith("/responses"):
+            self.reply(404, b'{"error": {"type": "not_found", "message": "fake API"}}')
             return
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            request = {}
-        with FakeResponses.lock:
-            FakeResponses.calls += 1
-            n = FakeResponses.calls
+        n = self.next_call()
         items = response_items(request, n)
         stream = response_stream(request.get("model", "gpt-test"), items, n)
-        self._reply(200, stream, "text/event-stream")
+        self.reply(200, stream, "text/event-stream")
 
 
 @pytest.fixture
 def fake_openai() -> Iterator[str]:
     """The fake Responses API; yields its base URL (`http://127.0.0.1:<port>/v1`)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeResponses)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeResponses) as url:
+        yield f"{url}/v1"
 
 
 def user_config(fake_api: str) -> str:

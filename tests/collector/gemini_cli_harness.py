@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from collector_harness import REPO
+from fake_model_api import FakeModelAPI, serving
 from npm_cli import npm_cli
 
 VERSION = os.environ.get("BEACON_TEST_GEMINI_CLI_VERSION", "0.61.0")
@@ -77,35 +76,18 @@ def reply_parts(request: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"text": "ok"}]
 
 
-class FakeGemini(BaseHTTPRequestHandler):
+class FakeGemini(FakeModelAPI):
     """`models/<m>:generateContent`, `:streamGenerateContent` (SSE) and `:countTokens`."""
 
-    calls = 0
-    lock = threading.Lock()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        request = json.loads(self.rfile.read(length) or b"{}")
-        path = self.path.split("?", 1)[0]
-        if path.endswith(":countTokens"):
-            self._reply(200, b'{"totalTokens": 20}')
+        request = self.request_json()
+        if self.route.endswith(":countTokens"):
+            self.reply(200, b'{"totalTokens": 20}')
             return
-        if not path.endswith((":generateContent", ":streamGenerateContent")):
-            self._reply(404, b'{"error": {"code": 404, "message": "no", "status": "NOT_FOUND"}}')
+        if not self.route.endswith((":generateContent", ":streamGenerateContent")):
+            self.reply(404, b'{"error": {"code": 404, "message": "no", "status": "NOT_FOUND"}}')
             return
-        with FakeGemini.lock:
-            FakeGemini.calls += 1
-            n = FakeGemini.calls
+        n = self.next_call()
         response = {
             "candidates": [
                 {
@@ -122,24 +104,20 @@ class FakeGemini(BaseHTTPRequestHandler):
             "modelVersion": "gemini-test",
             "responseId": f"resp_test{n}",
         }
-        if path.endswith(":streamGenerateContent"):
+        if self.route.endswith(":streamGenerateContent"):
             body = ("data: " + json.dumps(response) + "\r\n\r\n").encode()
-            self._reply(200, body, "text/event-stream")
+            self.reply(200, body, "text/event-stream")
         else:
-            self._reply(200, json.dumps(response).encode())
+            self.reply(200, json.dumps(response).encode())
 
     def do_GET(self) -> None:
-        self._reply(404, b"{}")
+        self.reply(404, b"{}")
 
 
 @pytest.fixture
 def fake_gemini() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGemini)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeGemini) as url:
+        yield url
 
 
 def write_user_settings(home: Path, extra: dict[str, Any] | None = None) -> bytes:

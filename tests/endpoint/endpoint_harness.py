@@ -108,6 +108,25 @@ def free_ports(count: int = 2) -> list[int]:
     return ports
 
 
+def install_args(harness: str, *extra: str, ports: tuple[int, int] | None = None) -> list[str]:
+    """`endpoint install --harness HARNESS --service none` on free (or the given gRPC and
+    HTTP) ports, then `extra`: the command line the subprocess tests run."""
+    grpc, http = ports or free_ports()
+    return [
+        "endpoint",
+        "install",
+        "--harness",
+        harness,
+        "--service",
+        "none",
+        "--otlp-grpc-port",
+        str(grpc),
+        "--otlp-http-port",
+        str(http),
+        *extra,
+    ]
+
+
 def tree(root: Path) -> dict[str, tuple[str, int, bytes | None]]:
     """Every path under `root` with its type, mode and (for files) bytes."""
     out: dict[str, tuple[str, int, bytes | None]] = {}

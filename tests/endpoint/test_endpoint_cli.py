@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from endpoint_harness import REPO, free_ports, tree
+from endpoint_harness import REPO, free_ports, install_args, tree
 
 from beacon.endpoint import cli as endpoint_cli
 
@@ -119,20 +119,7 @@ def test_status_and_doctor_with_a_running_collector(home: Path, cwd: Path) -> No
     """`beacon run` started with the command install printed: status is healthy, doctor
     exits 0 and the text output says so."""
     grpc, http = free_ports()
-    done = beacon(
-        home,
-        cwd,
-        "endpoint",
-        "install",
-        "--harness",
-        "claude",
-        "--service",
-        "none",
-        "--otlp-grpc-port",
-        str(grpc),
-        "--otlp-http-port",
-        str(http),
-    )
+    done = beacon(home, cwd, *install_args("claude", ports=(grpc, http)))
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if "run the collector yourself:" in x)
     argv = line.split("run the collector yourself: ", 1)[1].split()
@@ -190,20 +177,7 @@ def test_usage_errors_are_clear(home: Path, cwd: Path) -> None:
     """Unknown harness, equal ports and an empty machine are refused with exit 2."""
     bad = beacon(home, cwd, "endpoint", "install", "--harness", "emacs", "--service", "none")
     assert bad.returncode == 2 and "unknown harness 'emacs'" in bad.stderr
-    same = beacon(
-        home,
-        cwd,
-        "endpoint",
-        "install",
-        "--harness",
-        "claude",
-        "--service",
-        "none",
-        "--otlp-grpc-port",
-        "5000",
-        "--otlp-http-port",
-        "5000",
-    )
+    same = beacon(home, cwd, *install_args("claude", ports=(5000, 5000)))
     assert same.returncode == 2 and "must differ" in same.stderr
     nothing = beacon(home, cwd, "endpoint", "install", "--service", "none")
     assert nothing.returncode == 2 and "no agent detected" in nothing.stderr

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from endpoint_harness import free_ports, tree
+from endpoint_harness import install_args, tree
 from test_endpoint_install import FILE_HARNESSES, seed_home
 
 from beacon.endpoint.layout import Layout
@@ -42,20 +42,7 @@ def _env(layout: Layout) -> dict[str, str]:
 
 
 def _install_args() -> list[str]:
-    grpc, http = free_ports()
-    return [
-        "endpoint",
-        "install",
-        "--harness",
-        FILE_HARNESSES,
-        "--service",
-        "none",
-        "--no-start",
-        "--otlp-grpc-port",
-        str(grpc),
-        "--otlp-http-port",
-        str(http),
-    ]
+    return install_args(FILE_HARNESSES, "--no-start")
 
 
 def _killed_install(layout: Layout, kill_at: int, args: list[str]) -> None:

@@ -34,7 +34,7 @@ from codex_cli_harness import (
     run_codex_turn,
     user_config,
 )
-from endpoint_harness import free_ports
+from endpoint_harness import free_ports, install_args
 from gemini_cli_harness import COMMAND as GEMINI_COMMAND
 from gemini_cli_harness import PROMPT as GEMINI_PROMPT
 from gemini_cli_harness import (
@@ -130,6 +130,23 @@ def actions(events: list[dict[str, Any]], harness: str) -> dict[str, list[dict[s
     return out
 
 
+def otlp_actions(events: list[dict[str, Any]], harness: str) -> dict[str, list[dict[str, Any]]]:
+    """`actions`, keeping the events that came over OTLP."""
+    return {a: [e for e in es if is_otlp(e)] for a, es in actions(events, harness).items()}
+
+
+def delivered(harness: str, hook_sources: set[str]) -> Callable[[list[dict[str, Any]]], bool]:
+    """Done waiting: `harness` has sent its hook events and a command over OTLP."""
+
+    def done(events: list[dict[str, Any]]) -> bool:
+        ours = [e for e in events if e["harness"]["name"] == harness]
+        return hook_sources <= {e["event"].get("source") for e in ours} and any(
+            is_otlp(e) and e["event"]["action"] == "command.executed" for e in ours
+        )
+
+    return done
+
+
 def test_real_codex_cli_reads_the_installed_config_and_reaches_the_collector(
     agent_home: tuple[Path, Path], tmp_path: Path, fake_openai: str
 ) -> None:
@@ -142,20 +159,7 @@ def test_real_codex_cli_reads_the_installed_config_and_reaches_the_collector(
     original = user_config(fake_openai).encode()
     config.write_bytes(original)
     grpc, http = free_ports()
-    installed = beacon(
-        home,
-        "endpoint",
-        "install",
-        "--harness",
-        "codex",
-        "--hooks",
-        "--service",
-        "none",
-        "--otlp-grpc-port",
-        str(grpc),
-        "--otlp-http-port",
-        str(http),
-    )
+    installed = beacon(home, *install_args("codex", "--hooks", ports=(grpc, http)))
     written = config.read_text()
     assert written.startswith(original.decode()), "the user's config must survive unchanged"
     assert f'endpoint = "http://127.0.0.1:{http}/v1/logs"' in written
@@ -201,20 +205,7 @@ def test_real_claude_code_reads_the_installed_settings_and_reaches_the_collector
     original = b'{\n  "model": "claude-test",\n  "env": {"MY_VAR": "kept"}\n}\n'
     settings.write_bytes(original)
     grpc, http = free_ports()
-    installed = beacon(
-        home,
-        "endpoint",
-        "install",
-        "--harness",
-        "claude",
-        "--hooks",
-        "--service",
-        "none",
-        "--otlp-grpc-port",
-        str(grpc),
-        "--otlp-http-port",
-        str(http),
-    )
+    installed = beacon(home, *install_args("claude", "--hooks", ports=(grpc, http)))
     assert json.loads(settings.read_text())["env"]["MY_VAR"] == "kept"
     collector = Collector(installed.stdout, home)
     env = {
@@ -230,18 +221,10 @@ def test_real_claude_code_reads_the_installed_settings_and_reaches_the_collector
     try:
         run_claude_turn(binary, project, env)
 
-        def complete(events: list[dict[str, Any]]) -> bool:
-            ours = [e for e in events if e["harness"]["name"] == "claude_code"]
-            sources = {e["event"].get("source") for e in ours}
-            return {"hook.command", "hook.http"} <= sources and any(
-                is_otlp(e) and e["event"]["action"] == "command.executed" for e in ours
-            )
-
-        events = collector.wait_for(complete)
+        events = collector.wait_for(delivered("claude_code", {"hook.command", "hook.http"}))
     finally:
         assert collector.stop() == 0
-    seen = actions(events, "claude_code")
-    otlp = {a: [e for e in es if is_otlp(e)] for a, es in seen.items()}
+    otlp = otlp_actions(events, "claude_code")
     assert otlp.get("prompt.submitted") and otlp.get("command.executed"), summary(events)
     assert otlp["prompt.submitted"][0]["prompt"]["text"] == CLAUDE_PROMPT
     assert otlp["command.executed"][0]["command"]["command"] == CLAUDE_COMMAND
@@ -263,20 +246,7 @@ def test_real_gemini_cli_reads_the_installed_settings_and_reaches_the_collector(
     original = write_user_settings(home, {"telemetry": {"enabled": False, "outfile": "x.log"}})
     settings = home / ".gemini" / "settings.json"
     grpc, http = free_ports()
-    installed = beacon(
-        home,
-        "endpoint",
-        "install",
-        "--harness",
-        "gemini",
-        "--hooks",
-        "--service",
-        "none",
-        "--otlp-grpc-port",
-        str(grpc),
-        "--otlp-http-port",
-        str(http),
-    )
+    installed = beacon(home, *install_args("gemini", "--hooks", ports=(grpc, http)))
     written = json.loads(settings.read_text())
     assert written["security"]["auth"]["selectedType"] == "gemini-api-key"  # the user's kept
     assert written["telemetry"]["otlpEndpoint"] == f"http://127.0.0.1:{grpc}"
@@ -286,17 +256,10 @@ def test_real_gemini_cli_reads_the_installed_settings_and_reaches_the_collector(
         assert not any(k.startswith(("OTEL_", "GEMINI_TELEMETRY")) for k in env)
         run_gemini_turn(binary, project, env)
 
-        def complete(events: list[dict[str, Any]]) -> bool:
-            ours = [e for e in events if e["harness"]["name"] == "gemini_cli"]
-            return "hook.command" in {e["event"].get("source") for e in ours} and any(
-                is_otlp(e) and e["event"]["action"] == "command.executed" for e in ours
-            )
-
-        events = collector.wait_for(complete)
+        events = collector.wait_for(delivered("gemini_cli", {"hook.command"}))
     finally:
         assert collector.stop() == 0
-    seen = actions(events, "gemini_cli")
-    otlp = {a: [e for e in es if is_otlp(e)] for a, es in seen.items()}
+    otlp = otlp_actions(events, "gemini_cli")
     assert otlp.get("prompt.submitted") and otlp.get("command.executed"), summary(events)
     assert otlp["prompt.submitted"][0]["prompt"]["text"] == GEMINI_PROMPT
     assert GEMINI_COMMAND in otlp["command.executed"][0]["command"]["command"]
