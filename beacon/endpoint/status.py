@@ -109,6 +109,11 @@ def gather(
         shipper=_shipper(layout, settings.log_dir),
         runtime_log=runtime_log_source(layout, settings, health),
     )
+    if layout.journal_path.exists():
+        snapshot.warnings.append(
+            f"an install was interrupted ({layout.journal_path} is left): run "
+            "`beacon endpoint install` or `beacon endpoint uninstall`, either rolls it back"
+        )
     if snapshot.runtime_log.get("warning"):
         snapshot.warnings.append(snapshot.runtime_log["warning"])
     return snapshot

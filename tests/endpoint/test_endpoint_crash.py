@@ -147,7 +147,8 @@ def test_a_killed_reinstall_rolls_back_to_the_first_install(layout: Layout, kill
 
 
 def test_doctor_fails_the_install_check_while_a_journal_is_left(layout: Layout) -> None:
-    """`doctor --json` names the interrupted install and exits 1; uninstall clears it."""
+    """`doctor --json` names the interrupted install and exits 1, `status` warns; uninstall
+    clears both."""
     seed_home(layout)
     _killed_install(layout, 3, _install_args())
     done = _beacon(layout, "endpoint", "doctor", "--json")
@@ -155,7 +156,10 @@ def test_doctor_fails_the_install_check_while_a_journal_is_left(layout: Layout) 
     (check,) = [c for c in json.loads(done.stdout)["checks"] if c["name"] == "install"]
     assert check["status"] == "fail"
     assert "interrupted" in check["evidence"]
+    status = json.loads(_beacon(layout, "endpoint", "status", "--json").stdout)
+    assert any("install was interrupted" in w for w in status["warnings"])
     assert _beacon(layout, "endpoint", "uninstall").returncode == 0
+    assert json.loads(_beacon(layout, "endpoint", "status", "--json").stdout)["warnings"] == []
     again = json.loads(_beacon(layout, "endpoint", "doctor", "--json").stdout)
     (check,) = [c for c in again["checks"] if c["name"] == "install"]
     assert check["status"] == "warn"  # nothing installed now, nothing half-installed
