@@ -7,7 +7,7 @@ the same directory, are fsynced and renamed over the target, so a crash leaves e
 old or the new file, never half of one. A symlinked config (dotfiles) is written through,
 keeping the link.
 
-With a `journal`, the same record is also kept on disk while the transaction runs: each
+The same record is also kept on disk, in a journal, while the transaction runs: each
 file's entry (where its backup is, or that it did not exist) is written before the file
 is, and each created directory after it is made. `commit` deletes it. A journal found
 later means a process died mid-transaction (`kill -9`, power loss); `recover` rolls its
@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from beacon.errors import StorageError
 
@@ -94,6 +95,7 @@ class FileChange:
     backup: Path | None
     current: bytes | None
     mode_after: int | None
+    owner: tuple[int, int] | None = None  # (uid, gid) of a file that existed
 
     @property
     def existed(self) -> bool:
@@ -104,23 +106,12 @@ class FileChange:
 class Transaction:
     """Backs up, writes and, on failure, restores a set of files and directories."""
 
-    def __init__(
-        self,
-        backup_dir: Path,
-        *,
-        owner: tuple[int, int] | None = None,
-        backup: bool = True,
-        journal: Path | None = None,
-    ) -> None:
+    def __init__(self, backup_dir: Path, *, journal: Path) -> None:
         self.backup_dir = backup_dir
-        self.owner = owner
-        self.backup = backup or journal is not None  # a journal restores from backups
         self.journal = journal
         self.changes: dict[Path, FileChange] = {}
         self.created_dirs: list[Path] = []
-        self._discarded: list[Path] = []
-        self._backups: dict[Path, Path | None] = {}  # as journaled, discarded ones too
-        self._owners: dict[Path, tuple[int, int]] = {}  # of files that existed
+        self._discarded: list[Path] = []  # backups to delete at commit
         self._stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
     def mkdir(self, path: Path, mode: int = 0o700, *, owner: tuple[int, int] | None = None) -> None:
@@ -178,20 +169,18 @@ class Transaction:
         if path in self.changes:
             return
         mode = file_mode(path)
-        backup = None
-        if before is not None and self.backup:
+        backup = owner = None
+        if before is not None:
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                owner = (info.st_uid, info.st_gid)
             backup = self._backup_path(path)
             self.mkdir(self.backup_dir, 0o700)
             try:
                 write_atomic(backup, before, 0o600)
             except OSError as exc:
                 raise StorageError(f"cannot back up {path} to {backup}: {exc.strerror}") from None
-        self.changes[path] = FileChange(path, before, mode, backup, before, mode)
-        self._backups[path] = backup
-        if before is not None:
-            with contextlib.suppress(OSError):
-                info = path.stat()
-                self._owners[path] = (info.st_uid, info.st_gid)
+        self.changes[path] = FileChange(path, before, mode, backup, before, mode, owner)
         self._save_journal()  # before the file changes: a crash from here on is undone
 
     def _backup_path(self, path: Path) -> Path:
@@ -206,8 +195,8 @@ class Transaction:
         return candidate
 
     def _save_journal(self) -> None:
-        """Write the journal (when there is one) as the changes stand now."""
-        if self.journal is None or not self.journal.parent.is_dir():
+        """Write the journal as the changes stand now."""
+        if not self.journal.parent.is_dir():
             return  # its directory is the first thing created; recorded once it exists
         doc = {
             "files": [
@@ -215,8 +204,8 @@ class Transaction:
                     "path": str(c.path),
                     "existed": c.existed,
                     "mode": c.mode_before,
-                    "backup": _str_or_none(self._backups.get(c.path)),
-                    "owner": self._owners.get(c.path),
+                    "backup": None if c.backup is None else str(c.backup),
+                    "owner": c.owner,
                 }
                 for c in self.changes.values()
             ],
@@ -229,9 +218,8 @@ class Transaction:
 
     def commit(self) -> None:
         """The transaction is done: delete its journal, then the backups no longer needed."""
-        if self.journal is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.journal.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.journal.unlink()
         for backup in self._discarded:
             with contextlib.suppress(FileNotFoundError):
                 backup.unlink()
@@ -240,20 +228,12 @@ class Transaction:
     def rollback(self) -> list[str]:
         """Restore every file and remove every created directory; returns what could not be."""
         problems: list[str] = []
-        for backup in self._discarded:  # rolled back: each backup goes with its restored file
-            with contextlib.suppress(FileNotFoundError):
-                backup.unlink()
-        self._discarded.clear()
-        if self.journal is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.journal.unlink()  # everything it lists is restored from memory below
+        self._discarded.clear()  # each backup goes with its restored file, below
+        with contextlib.suppress(FileNotFoundError):
+            self.journal.unlink()  # everything it lists is restored from memory below
         for change in reversed(list(self.changes.values())):
             try:
-                if change.original is None:
-                    with contextlib.suppress(FileNotFoundError):
-                        change.path.unlink()
-                else:
-                    write_atomic(change.path, change.original, change.mode_before or 0o600)
+                _put_back(change.path, change.original, change.mode_before, None)
                 if change.backup is not None:
                     with contextlib.suppress(FileNotFoundError):
                         change.backup.unlink()
@@ -268,25 +248,25 @@ class Transaction:
                 problems.append(f"{directory}: {exc.strerror}")
         self.changes.clear()
         self.created_dirs.clear()
-        self._backups.clear()
-        self._owners.clear()
         return problems
 
     def discard_backup(self, path: Path) -> None:
-        """Forget the backup of `path` (an older backup already holds the original); the
-        file itself goes at `commit`, so that a crash before then can still restore from it."""
+        """The backup of `path` is not needed once committed (an older backup already holds
+        the original); it goes at `commit`, so that a crash before then can restore from it."""
         change = self.changes.get(path)
         if change is not None and change.backup is not None:
-            if self.journal is None:
-                with contextlib.suppress(FileNotFoundError):
-                    change.backup.unlink()
-            else:
-                self._discarded.append(change.backup)
-            change.backup = None
+            self._discarded.append(change.backup)
 
 
-def _str_or_none(path: Path | None) -> str | None:
-    return None if path is None else str(path)
+def _put_back(path: Path, data: bytes | None, mode: int | None, owner: Any) -> None:
+    """Make `path` hold `data` again with `mode` and, as root, `owner` (a system-mode
+    install edits a user's files); remove it when `data` is None (it did not exist)."""
+    if data is None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    keep = (int(owner[0]), int(owner[1])) if owner and os.geteuid() == 0 else None
+    write_atomic(path, data, mode or 0o600, keep)
 
 
 def recover(journal: Path) -> tuple[list[str], list[str]]:
@@ -307,21 +287,14 @@ def recover(journal: Path) -> tuple[list[str], list[str]]:
         path = Path(entry["path"])
         try:
             if not entry["existed"]:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                _put_back(path, None, None, None)
                 done.append(f"removed {path}")
                 continue
             if entry["backup"] is None:
                 problems.append(f"{path}: no backup was taken")
                 continue
             backup = Path(entry["backup"])
-            owner = entry.get("owner")  # a system-mode install edits a user's files as root
-            write_atomic(
-                path,
-                backup.read_bytes(),
-                entry["mode"] or 0o600,
-                (int(owner[0]), int(owner[1])) if owner and os.geteuid() == 0 else None,
-            )
+            _put_back(path, backup.read_bytes(), entry["mode"], entry.get("owner"))
             backup.unlink()
             done.append(f"restored {path}")
         except OSError as exc:
