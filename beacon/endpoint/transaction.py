@@ -233,7 +233,7 @@ class Transaction:
             self.journal.unlink()  # everything it lists is restored from memory below
         for change in reversed(list(self.changes.values())):
             try:
-                _put_back(change.path, change.original, change.mode_before, None)
+                _put_back(change.path, change.original, change.mode_before, change.owner)
                 if change.backup is not None:
                     with contextlib.suppress(FileNotFoundError):
                         change.backup.unlink()

@@ -166,6 +166,20 @@ def test_doctor_fails_the_install_check_while_a_journal_is_left(layout: Layout) 
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file another owner")
+def test_rollback_puts_back_the_owner_too(tmp_path: Path) -> None:
+    """A failed system-mode install run as root leaves a user's file theirs, not root's."""
+    target = tmp_path / "settings.json"
+    target.write_bytes(b"{}\n")
+    os.chown(target, 4242, 4243)
+    tx = Transaction(tmp_path / "backups", journal=tmp_path / "journal.json")
+    tx.write(target, b'{"beacon": true}\n')
+    assert target.stat().st_uid == 0  # written as root
+    assert tx.rollback() == []
+    info = target.stat()
+    assert (target.read_bytes(), info.st_uid, info.st_gid) == (b"{}\n", 4242, 4243)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file another owner")
 def test_recover_puts_back_bytes_mode_and_owner(tmp_path: Path) -> None:
     """A system-mode install edits a user's file as root; a crash before commit is undone
     with the file's own bytes, mode and owner, and the created directory goes."""
