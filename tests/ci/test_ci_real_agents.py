@@ -11,7 +11,7 @@ import pytest
 from ci_harness import CIJob
 from claude_cli_harness import COMMAND as CLAUDE_COMMAND
 from claude_cli_harness import PROMPT as CLAUDE_PROMPT
-from claude_cli_harness import claude_binary, fake_api
+from claude_cli_harness import claude_agent_env, claude_binary, fake_api
 from codex_cli_harness import COMMAND as CODEX_COMMAND
 from codex_cli_harness import PROMPT as CODEX_PROMPT
 from codex_cli_harness import codex_binary, codex_env, fake_openai, user_config
@@ -54,13 +54,7 @@ def test_claude_code_turn_in_one_command(job: CIJob, fake_api: str) -> None:
     binary = claude_binary()
     project = job.tmp / "project"
     project.mkdir()
-    job.env.update(
-        ANTHROPIC_BASE_URL=fake_api,
-        ANTHROPIC_API_KEY="test-key",
-        DISABLE_AUTOUPDATER="1",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-        DISABLE_ERROR_REPORTING="1",
-    )
+    job.env.update(claude_agent_env(job.tmp / "tmp", Path(job.env["HOME"]), fake_api))
     claude = [str(binary), "-p", CLAUDE_PROMPT, "--allowedTools", "Bash"]
     result = job.beacon(
         "ci", "exec", "--harness", "claude", "--min-events", "3", "--", *claude, timeout=240

@@ -154,13 +154,9 @@ def fake_api() -> Iterator[str]:
         yield url
 
 
-def claude_env(
-    tmp_path: Path, home: Path, fake_api: str, collector_http: str, **extra: str
-) -> dict[str, str]:
-    """Env for one `claude -p`: the fake API, no background traffic, OTLP logs to the collector.
-
-    `extra` adds the test's own variables (metrics exporter, OTLP protocol, spool directory).
-    """
+def claude_agent_env(tmp_path: Path, home: Path, fake_api: str) -> dict[str, str]:
+    """Env for one `claude -p` with no telemetry of its own: the fake API, no background
+    traffic (for tests where Beacon's install or `beacon ci` turns telemetry on)."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
@@ -170,6 +166,18 @@ def claude_env(
         "DISABLE_AUTOUPDATER": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_ERROR_REPORTING": "1",
+    }
+
+
+def claude_env(
+    tmp_path: Path, home: Path, fake_api: str, collector_http: str, **extra: str
+) -> dict[str, str]:
+    """Env for one `claude -p`: `claude_agent_env`, and OTLP logs to the collector.
+
+    `extra` adds the test's own variables (metrics exporter, OTLP protocol, spool directory).
+    """
+    return {
+        **claude_agent_env(tmp_path, home, fake_api),
         "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
         "OTEL_LOGS_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{collector_http}",

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from claude_cli_harness import COMMAND as CLAUDE_COMMAND
 from claude_cli_harness import PROMPT as CLAUDE_PROMPT
-from claude_cli_harness import claude_binary, fake_api, run_claude_turn
+from claude_cli_harness import claude_agent_env, claude_binary, fake_api, run_claude_turn
 from codex_cli_harness import (
     PROMPT as CODEX_PROMPT,
 )
@@ -208,16 +208,7 @@ def test_real_claude_code_reads_the_installed_settings_and_reaches_the_collector
     installed = beacon(home, *install_args("claude", "--hooks", ports=(grpc, http)))
     assert json.loads(settings.read_text())["env"]["MY_VAR"] == "kept"
     collector = Collector(installed.stdout, home)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "TMPDIR": str(tmp_path),
-        "ANTHROPIC_BASE_URL": fake_api,
-        "ANTHROPIC_API_KEY": "test-key",
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_ERROR_REPORTING": "1",
-    }
+    env = claude_agent_env(tmp_path, home, fake_api)
     try:
         run_claude_turn(binary, project, env)
 

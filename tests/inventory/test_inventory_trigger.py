@@ -239,22 +239,26 @@ def test_session_start_hook_starts_a_detached_run(endpoint: Endpoint) -> None:
             "source": "startup",
         }
     )
-    done = subprocess.run(
-        [
-            str(HOOKS_BIN),
-            "--platform",
-            "claude",
-            "--collector",
-            "http://127.0.0.1:9",
-            "--log-dir",
-            str(endpoint.logs),
-        ],
-        input=payload.encode(),
-        capture_output=True,
-        env=env,
-        cwd=endpoint.project,
-        timeout=30,
-    )
+
+    def session_start() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [
+                str(HOOKS_BIN),
+                "--platform",
+                "claude",
+                "--collector",
+                "http://127.0.0.1:9",
+                "--log-dir",
+                str(endpoint.logs),
+            ],
+            input=payload.encode(),
+            capture_output=True,
+            env=env,
+            cwd=endpoint.project,
+            timeout=30,
+        )
+
+    done = session_start()
     assert done.returncode == 0 and done.stdout.strip() == b"{}"
     assert not endpoint.log_file.exists()  # the hook did not wait for the inventory
     events = _wait_for(endpoint.log_file)
@@ -268,22 +272,7 @@ def test_session_start_hook_starts_a_detached_run(endpoint: Endpoint) -> None:
     # The session start itself is in runtime.jsonl, recorded locally (collector down).
     assert "session.started" in (endpoint.logs / "runtime.jsonl").read_text()
     # A second session start right after is held back by the state (TTL now active).
-    again = subprocess.run(
-        [
-            str(HOOKS_BIN),
-            "--platform",
-            "claude",
-            "--collector",
-            "http://127.0.0.1:9",
-            "--log-dir",
-            str(endpoint.logs),
-        ],
-        input=payload.encode(),
-        capture_output=True,
-        env=env,
-        cwd=endpoint.project,
-        timeout=30,
-    )
+    again = session_start()
     assert again.returncode == 0
     assert trigger.decide("SessionStart", endpoint.env, time.time())[1] == "ttl_active"
 
