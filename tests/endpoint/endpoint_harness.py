@@ -13,6 +13,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +107,22 @@ def free_ports(count: int = 2) -> list[int]:
     for sock in sockets:
         sock.close()
     return ports
+
+
+def run_beacon(
+    home: Path, cwd: Path, *args: str, path: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`python -m beacon.cli ARGS` as a user runs it: only HOME, PATH (default empty: no
+    agent on it) and a locale in the environment."""
+    env = {"HOME": str(home), "PATH": path, "LANG": "C.UTF-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "beacon.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def install_args(harness: str, *extra: str, ports: tuple[int, int] | None = None) -> list[str]:

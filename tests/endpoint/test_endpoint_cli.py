@@ -14,22 +14,11 @@ from typing import Any
 
 import pytest
 from endpoint_harness import REPO, free_ports, install_args, tree
+from endpoint_harness import run_beacon as beacon
 
 from beacon.endpoint import cli as endpoint_cli
 
 pytestmark = pytest.mark.network
-
-
-def beacon(home: Path, cwd: Path, *args: str, path: str = "") -> subprocess.CompletedProcess[str]:
-    env = {"HOME": str(home), "PATH": path, "LANG": "C.UTF-8"}
-    return subprocess.run(
-        [sys.executable, "-m", "beacon.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from endpoint_harness import install_args, tree
+from endpoint_harness import install_args, run_beacon, tree
 from test_endpoint_install import FILE_HARNESSES, seed_home
 
 from beacon.endpoint.layout import Layout
@@ -37,10 +37,6 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def _env(layout: Layout) -> dict[str, str]:
-    return {"HOME": str(layout.home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
-
-
 def _install_args() -> list[str]:
     return install_args(FILE_HARNESSES, "--no-start")
 
@@ -48,7 +44,7 @@ def _install_args() -> list[str]:
 def _killed_install(layout: Layout, kill_at: int, args: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, "-c", KILLER, str(kill_at), *args],
-        env=_env(layout),
+        env={"HOME": str(layout.home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
         cwd=layout.home,
         capture_output=True,
         timeout=120,
@@ -59,15 +55,7 @@ def _killed_install(layout: Layout, kill_at: int, args: list[str]) -> None:
 
 
 def _beacon(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "beacon.cli", *args],
-        env=_env(layout),
-        cwd=layout.home,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_beacon(layout.home, layout.home, *args, path=os.environ.get("PATH", ""))
 
 
 @pytest.mark.parametrize("kill_at", [2, 4, 6])

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ from codex_cli_harness import (
     run_codex_turn,
     user_config,
 )
-from endpoint_harness import free_ports, install_args
+from endpoint_harness import free_ports, install_args, run_beacon
 from gemini_cli_harness import COMMAND as GEMINI_COMMAND
 from gemini_cli_harness import PROMPT as GEMINI_PROMPT
 from gemini_cli_harness import (
@@ -50,15 +49,7 @@ __all__ = ["fake_api", "fake_gemini", "fake_openai"]  # fixtures, imported for p
 
 
 def beacon(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
-    result = subprocess.run(
-        [sys.executable, "-m", "beacon.cli", *args],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_beacon(home, home, *args, path=os.environ.get("PATH", ""))
     assert result.returncode == 0, result.stderr
     return result
 
