@@ -21,7 +21,14 @@ from typing import Any
 from beacon.config import load_config
 from beacon.endpoint.harnesses import HARNESSES
 from beacon.endpoint.harnesses.base import ENABLED
-from beacon.endpoint.install import AUTO, InstallRequest, _Auto, install
+from beacon.endpoint.install import (
+    AUTO,
+    ROLL_BACK_ACTION,
+    InstallRequest,
+    _Auto,
+    install,
+    interrupted,
+)
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.probe import Health, probe_health
 from beacon.endpoint.service import Service, ServiceSpec
@@ -128,15 +135,9 @@ def _config_valid(s: Snapshot) -> Check:
 
 
 def _install(s: Snapshot) -> Check:
-    journal = s.layout.journal_path
-    if journal.exists():
-        return Check(
-            "install",
-            FAIL,
-            f"an install was interrupted ({journal} is left): agent settings may hold half of it",
-            "run `beacon endpoint install` or `beacon endpoint uninstall`: either rolls it "
-            "back first",
-        )
+    broken = interrupted(s.layout)
+    if broken is not None:
+        return Check("install", FAIL, broken, ROLL_BACK_ACTION)
     if s.manifest is None:
         return Check(
             "install",

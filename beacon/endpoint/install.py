@@ -204,6 +204,20 @@ def install(
     return result
 
 
+ROLL_BACK_ACTION = (
+    "run `beacon endpoint install` or `beacon endpoint uninstall`: either rolls it back first"
+)
+
+
+def interrupted(layout: Layout) -> str | None:
+    """Why an interrupted install needs attention (its journal is left), else None; status
+    and doctor say it with `ROLL_BACK_ACTION`."""
+    journal = layout.journal_path
+    if not journal.exists():
+        return None
+    return f"an install was interrupted ({journal} is left): agent settings may hold half of it"
+
+
 def recover_interrupted(layout: Layout) -> list[str]:
     """Roll back what an install killed mid-way (its journal is still there) had changed,
     so that this run starts from the user's own files; lines saying what was undone.

@@ -22,7 +22,7 @@ from typing import Any
 from beacon._version import __version__
 from beacon.endpoint.harnesses import HARNESSES, HarnessState
 from beacon.endpoint.harnesses.base import MISCONFIGURED, MISSING
-from beacon.endpoint.install import AUTO, _Auto
+from beacon.endpoint.install import AUTO, ROLL_BACK_ACTION, _Auto, interrupted
 from beacon.endpoint.layout import Layout
 from beacon.endpoint.manifest import Manifest, load_manifest
 from beacon.endpoint.probe import Health, port_open, probe_health, same_dir
@@ -109,11 +109,9 @@ def gather(
         shipper=_shipper(layout, settings.log_dir),
         runtime_log=runtime_log_source(layout, settings, health),
     )
-    if layout.journal_path.exists():
-        snapshot.warnings.append(
-            f"an install was interrupted ({layout.journal_path} is left): run "
-            "`beacon endpoint install` or `beacon endpoint uninstall`, either rolls it back"
-        )
+    broken = interrupted(layout)
+    if broken is not None:
+        snapshot.warnings.append(f"{broken}; {ROLL_BACK_ACTION}")
     if snapshot.runtime_log.get("warning"):
         snapshot.warnings.append(snapshot.runtime_log["warning"])
     return snapshot
