@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from beacon import lazy_names
+
 if TYPE_CHECKING:
     from beacon.audit.export import ExportResult, export
     from beacon.audit.query import (
@@ -131,10 +133,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'beacon.audit' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"beacon.audit.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)

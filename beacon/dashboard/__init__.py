@@ -12,7 +12,9 @@ state directory), `jobs` (slow reads in threads), `params` (query strings), `tim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from beacon import lazy_names
 
 if TYPE_CHECKING:
     from beacon.dashboard.app import create_app
@@ -24,11 +26,4 @@ __all__ = ["Dashboard", "create_app", "serve"]
 _HOMES = {"create_app": "app", "Dashboard": "context", "serve": "server"}
 
 
-def __getattr__(name: str) -> Any:
-    """Load the public names on first use (`beacon --help` does not import aiohttp)."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'beacon.dashboard' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"beacon.dashboard.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)

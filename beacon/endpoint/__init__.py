@@ -8,8 +8,9 @@ first use, so registering the CLI costs no import of the library.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from beacon import lazy_names
 
 if TYPE_CHECKING:
     from beacon.endpoint.discover import discover
@@ -49,8 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'beacon.endpoint' has no attribute {name!r}")
-    return getattr(import_module(f"beacon.endpoint.{module}"), name)
+__getattr__ = lazy_names(__name__, _WHERE)

@@ -7,6 +7,8 @@ paying for the collector's processors or the configuration loader.
 
 from __future__ import annotations
 
+from beacon import lazy_names
+
 TYPE_CHECKING = False  # not `from typing`: the hook path imports this package
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -51,13 +53,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'beacon.pipeline' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"beacon.pipeline.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 def build_pipeline(

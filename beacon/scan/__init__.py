@@ -8,8 +8,9 @@ package is cheap: the engine (and the CEL library behind it) loads on first use,
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from beacon import lazy_names
 
 if TYPE_CHECKING:
     from beacon.scan.engine import Engine, EventRef, Finding, ScanStats, run_fixtures, verdict
@@ -51,9 +52,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load the public names from their modules on first access."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'beacon.scan' has no attribute {name!r}")
-    return getattr(import_module(f"beacon.scan.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOMES)
